@@ -1,0 +1,414 @@
+"""Canonical text: a config tree as one ``path: value`` line per field, and back.
+
+``dumps`` walks a config tree and writes every field, sorted segment by segment, so the
+same config gives the same bytes in any process. ``loads`` reads such text, AXLearn's
+golden files included, into a :class:`FlatConfig` without importing or evaluating
+anything: values are Python literals, dotted names become :class:`Symbol`, and whatever
+else stands after the ``: `` is kept as :class:`Raw` text.
+
+Values are named through this module's own formatters, never a foreign ``repr``, so a
+library upgrade cannot rewrite the text of an unchanged config:
+
+* classes, functions, enums and dtypes print as an unquoted import name
+  (``klass: cfgdiff.train.model.Decoder``, ``dtype: jax.numpy.bfloat16``);
+* dataclasses and named tuples expand into a ``klass`` line and one line per field;
+* ``functools.partial`` expands into ``partial``, ``args[i]`` and its keywords;
+* anything that cannot be named deterministically (a lambda, a local class, an object
+  whose repr holds a memory address) is a :class:`CanonicalError` naming its path.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import enum
+import functools
+import inspect
+import os
+import re
+import sys
+import tempfile
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cfgdiff import paths
+from cfgdiff.config import REQUIRED, ConfigBase
+
+FORMAT_VERSION = 1
+
+
+class CanonicalError(ValueError):
+    """A value that cannot be written as canonical text; the message names its path."""
+
+
+class ParseError(ValueError):
+    """Text that is not canonical text; the message is ``FILE:LINE: what is wrong``."""
+
+
+class Symbol:
+    """An import name written unquoted (``jax.numpy.bfloat16``), never the string itself."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Symbol and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash((Symbol, self.name))
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.name!r})"
+
+
+class Raw:
+    """A value that is not a Python literal (``PartitionSpec(('data', 'fsdp'),)``), kept as text."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Raw and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash((Raw, self.text))
+
+    def __repr__(self) -> str:
+        return f"Raw({self.text!r})"
+
+
+def format_value(value: Any) -> str:
+    """The canonical spelling of a leaf value, as it stands after ``path: ``."""
+    kind = type(value)
+    if kind is str or kind is bytes or kind is int or kind is float:
+        return repr(value)
+    if kind is Symbol:
+        return value.name
+    if kind is Raw:
+        return value.text
+    return repr(value)  # None, True, False, and literal containers
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Type-strict equality: ``1``, ``1.0``, ``True`` and ``'1'`` all differ; ``nan`` equals ``nan``."""
+    return a is b or (type(a) is type(b) and format_value(a) == format_value(b))
+
+
+class FlatConfig(dict):
+    """An ordered ``{path: value}`` mapping: what canonical text says, and what diffs compare.
+
+    Equality is type-strict (see :func:`values_equal`). ``source`` names where it came from.
+    """
+
+    source: str = "<config>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        if len(self) != len(other):
+            return False
+        return all(k in other and values_equal(v, other[k]) for k, v in self.items())
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# -- config tree -> FlatConfig ---------------------------------------------------------
+
+Formatter = Callable[[Any], Any]
+_FORMATTERS: dict[type, Formatter] = {}
+
+
+def register_formatter(kind: type, formatter: Formatter) -> None:
+    """Name values of ``kind`` (and subclasses) by ``formatter(value)``.
+
+    The formatter returns a leaf value (str, int, :class:`Symbol`, ...) or a mapping of
+    field name to value, which is expanded like a config node.
+    """
+    _FORMATTERS[kind] = formatter
+
+
+def import_name(obj: Any, path: str = "") -> Symbol:
+    """The unquoted import name of a module-level class, function or module.
+
+    Raises CanonicalError for lambdas, local classes and functions, and bound methods,
+    which cannot be named so that the name leads back to them.
+    """
+    if isinstance(obj, types.ModuleType):
+        return Symbol(obj.__name__)
+    if inspect.ismethod(obj):
+        raise CanonicalError(f"{path or '<root>'}: bound method {obj.__qualname__} cannot be named; configure its class instead")
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not module or not qualname or "<lambda>" in qualname or "<locals>" in qualname:
+        what = "a lambda" if qualname and "<lambda>" in qualname else f"{qualname or obj!r}"
+        raise CanonicalError(
+            f"{path or '<root>'}: {what} has no import name; define it at module level (or use functools.partial)"
+        )
+    if module == "builtins":
+        return Symbol(qualname)
+    return Symbol(f"{_public_module(obj, module, qualname)}.{qualname}")
+
+
+def _public_module(obj: Any, module: str, qualname: str) -> str:
+    """The shortest public module that exports ``obj``: ``optax._src.alias`` -> ``optax``.
+
+    Private module paths move between library releases; the public name does not.
+    """
+    parts = module.split(".")
+    if not any(part.startswith("_") for part in parts):
+        return module
+    for end in range(1, len(parts)):
+        if parts[end - 1].startswith("_"):
+            break
+        found: Any = sys.modules.get(".".join(parts[:end]))
+        for attr in qualname.split("."):
+            found = getattr(found, attr, None)
+        if found is obj:
+            return ".".join(parts[:end])
+    return module
+
+
+def _dtype_name(value: Any) -> Symbol | None:
+    module = type(value).__module__ or ""
+    name = getattr(getattr(value, "dtype", None), "name", None)
+    if module.startswith("jax") and name:  # jnp.float32 and friends
+        return Symbol(f"jax.numpy.{name}")
+    if type(value).__name__ == "dtype" and module == "numpy":  # np.dtype('float32')
+        return Symbol(f"numpy.{value.name}")
+    return None
+
+
+def _leaf(value: Any, path: str) -> Any:
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str, bytes, Symbol, Raw):
+        return value
+    if value is REQUIRED:
+        return Symbol("REQUIRED")
+    if isinstance(value, enum.Enum):
+        return Symbol(f"{import_name(kind, path).name}.{value.name}")
+    if inspect.isclass(value) or inspect.isroutine(value) or isinstance(value, types.ModuleType):
+        dtype = _dtype_name(value) if not inspect.isclass(value) else None
+        return dtype or import_name(value, path)
+    dtype = _dtype_name(value)
+    if dtype is not None:
+        return dtype
+    if hasattr(value, "item") and type(value).__module__ == "numpy":  # numpy scalar
+        return value.item()
+    return _NOT_A_LEAF
+
+
+_NOT_A_LEAF = object()
+
+
+def flatten(value: Any, prefix: str = "") -> FlatConfig:
+    """Every field of a config tree as ``{path: value}``, in canonical order."""
+    out = FlatConfig()
+    _flatten(value, prefix, out, set())
+    return out
+
+
+def _node_fields(value: Any, path: str) -> list[tuple[paths.Segment, Any]] | None:
+    """The children of a value that expands into several lines, else None."""
+    if isinstance(value, ConfigBase):
+        fields = list(value.items())
+        if value.target_key not in value.keys():
+            fields.append((value.target_key, value.target))
+        return fields
+    if isinstance(value, functools.partial):
+        return [("partial", value.func), *((("args", value.args),) if value.args else ()), *value.keywords.items()]
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # named tuple
+        return [("klass", type(value)), *zip(value._fields, value)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [("klass", type(value)), *((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))]
+    if isinstance(value, (list, tuple)):
+        return list(enumerate(value))
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            segment = paths.Key(key)
+            if ": " in segment.text or "\n" in segment.text:
+                raise CanonicalError(f"{paths.join(path, segment)}: a dict key may not contain ': ' or a newline")
+            items.append((segment, item))
+        return items
+    for kind in type(value).__mro__:
+        formatter = _FORMATTERS.get(kind)
+        if formatter is not None:
+            named = formatter(value)
+            if isinstance(named, Mapping):
+                return list({"klass": kind, **named}.items())
+            return [(None, named)]
+    return None
+
+
+def _flatten(value: Any, path: str, out: FlatConfig, active: set[int]) -> None:
+    leaf = _leaf(value, path)
+    if leaf is not _NOT_A_LEAF:
+        out[path] = leaf
+        return
+    if isinstance(value, (list, tuple, dict)) and not value and not hasattr(value, "_fields"):
+        out[path] = type(value)() if type(value) in (list, tuple, dict) else _unnameable(value, path)
+        return
+    if isinstance(value, (set, frozenset)):
+        raise CanonicalError(f"{path or '<root>'}: sets have no canonical order; use a sorted tuple")
+    fields = _node_fields(value, path)
+    if fields is None:
+        _unnameable(value, path)
+    if len(fields) == 1 and fields[0][0] is None:  # a formatter that named a leaf
+        out[path] = _leaf(fields[0][1], path)
+        return
+    if id(value) in active:
+        raise CanonicalError(f"{path or '<root>'}: the config refers to itself (a cycle)")
+    active.add(id(value))
+    fields.sort(key=lambda item: paths.segment_sort_key(item[0]))
+    for segment, child in fields:
+        _flatten(child, paths.join(path, segment), out, active)
+    active.discard(id(value))
+
+
+def _unnameable(value: Any, path: str) -> Any:
+    raise CanonicalError(
+        f"{path or '<root>'}: cannot write a value of type {type(value).__module__}.{type(value).__qualname__} "
+        f"as canonical text; configure it with Config(...) or register a formatter"
+    )
+
+
+def _partition_spec(value: Any) -> dict[str, Any]:
+    # jax renamed the class (to ``jax.P``) and changed its repr; the spelling here stays.
+    return {"klass": Symbol("jax.sharding.PartitionSpec"), "args": tuple(value)}
+
+
+def _register_optional_types() -> None:
+    jax_sharding = sys.modules.get("jax.sharding")
+    if jax_sharding is not None and getattr(jax_sharding, "PartitionSpec", None) not in _FORMATTERS:
+        register_formatter(jax_sharding.PartitionSpec, _partition_spec)
+
+
+# -- FlatConfig / config tree -> text --------------------------------------------------
+
+
+def dumps(value: Any, header: str | None = None) -> str:
+    """Canonical text of a config tree (or of a FlatConfig, re-sorted), one line per field.
+
+    ``header`` is written first as ``#`` comment lines.
+    """
+    if isinstance(value, FlatConfig):
+        flat = value
+        items = sorted(flat.items(), key=lambda item: paths.sort_key(item[0]))
+    else:
+        _register_optional_types()
+        items = flatten(value).items()
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()] if header else []
+    lines.extend(f"{path}: {format_value(v)}" for path, v in items)
+    return "\n".join(lines) + "\n"
+
+
+def dump(value: Any, file: str | os.PathLike, header: str | None = None) -> None:
+    """Write canonical text to ``file`` atomically."""
+    write_text_atomic(file, dumps(value, header))
+
+
+def write_text_atomic(file: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``file``, then rename it over ``file``.
+
+    A crash mid-write leaves the old file (or none), never a truncated one.
+    """
+    directory = os.path.dirname(os.path.abspath(file))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(file)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, file)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+# -- text -> FlatConfig ----------------------------------------------------------------
+
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"-?(?:[0-9]+\.[0-9]*(?:e[-+]?[0-9]+)?|[0-9]+e[-+]?[0-9]+)\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_CONSTANTS: dict[str, Any] = {
+    "None": None,
+    "True": True,
+    "False": False,
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "-inf": float("-inf"),
+}
+_EMPTY = {"[]": list, "()": tuple, "{}": dict}
+_LITERAL_TYPES = (str, bytes, int, float, complex, tuple, list, dict)
+
+
+def parse_value(text: str) -> Any:
+    """Read one value as written after ``path: ``; never evaluates code.
+
+    Literals become Python values, dotted names :class:`Symbol`, anything else :class:`Raw`.
+    """
+    if text in _CONSTANTS:
+        return _CONSTANTS[text]
+    if text in _EMPTY:
+        return _EMPTY[text]()
+    first = text[:1]
+    if first in ("'", '"') and len(text) > 1 and text[-1] == first and "\\" not in text and text.count(first) == 2:
+        return text[1:-1]
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    if _NAME.match(text):
+        return Symbol(text)
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return Raw(text)
+    return value if isinstance(value, _LITERAL_TYPES) else Raw(text)
+
+
+def loads(text: str, source: str = "<string>") -> FlatConfig:
+    """Read canonical text (AXLearn golden files included) into a FlatConfig.
+
+    Blank lines and ``#`` comments are skipped. A line without ``: ``, an empty path or a
+    path given twice raises ParseError as ``SOURCE:LINE: what is wrong``.
+    """
+    out = FlatConfig()
+    out.source = source
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line or line[0] == "#" or line.isspace():
+            continue
+        path, sep, value = line.partition(": ")
+        if not sep:
+            if line.endswith(":"):
+                path, sep, value = line[:-1], ":", ""
+            else:
+                raise ParseError(f"{source}:{lineno}: expected 'path: value', got {_clip(line)}")
+        if not path or path != path.strip():
+            raise ParseError(f"{source}:{lineno}: missing field path before ': ' in {_clip(line)}")
+        if path in out:
+            raise ParseError(f"{source}:{lineno}: field {path!r} appears twice")
+        out[path] = parse_value(value) if value else Raw("")
+    return out
+
+
+def load(file: str | os.PathLike) -> FlatConfig:
+    """Read a canonical text file (see :func:`loads`)."""
+    with open(file, encoding="utf-8") as f:
+        return loads(f.read(), source=os.fspath(file))
+
+
+def _clip(line: str, width: int = 60) -> str:
+    return repr(line if len(line) <= width else line[: width - 3] + "...")
