@@ -149,7 +149,7 @@ def import_name(obj: Any, path: str = "") -> Symbol:
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
     if not module or not qualname or "<lambda>" in qualname or "<locals>" in qualname:
-        what = "a lambda" if qualname and "<lambda>" in qualname else f"{qualname or obj!r}"
+        what = "a lambda" if qualname and "<lambda>" in qualname else (qualname or repr(obj))
         raise CanonicalError(
             f"{path or '<root>'}: {what} has no import name; define it at module level (or use functools.partial)"
         )
@@ -179,11 +179,11 @@ def _public_module(obj: Any, module: str, qualname: str) -> str:
 
 def _dtype_name(value: Any) -> Symbol | None:
     module = type(value).__module__ or ""
+    if module.startswith("numpy") and any(kind.__name__ == "dtype" for kind in type(value).__mro__):
+        return Symbol(f"numpy.{value.name}")  # np.dtype('float32')
     name = getattr(getattr(value, "dtype", None), "name", None)
-    if module.startswith("jax") and name:  # jnp.float32 and friends
+    if module.startswith("jax") and name:  # jax's dtype objects
         return Symbol(f"jax.numpy.{name}")
-    if type(value).__name__ == "dtype" and module == "numpy":  # np.dtype('float32')
-        return Symbol(f"numpy.{value.name}")
     return None
 
 
@@ -211,6 +211,7 @@ _NOT_A_LEAF = object()
 
 def flatten(value: Any, prefix: str = "") -> FlatConfig:
     """Every field of a config tree as ``{path: value}``, in canonical order."""
+    _register_optional_types()
     out = FlatConfig()
     _flatten(value, prefix, out, set())
     return out
@@ -304,7 +305,6 @@ def dumps(value: Any, header: str | None = None) -> str:
         flat = value
         items = sorted(flat.items(), key=lambda item: paths.sort_key(item[0]))
     else:
-        _register_optional_types()
         items = flatten(value).items()
     lines = [f"# {line}" if line else "#" for line in header.splitlines()] if header else []
     lines.extend(f"{path}: {format_value(v)}" for path, v in items)

@@ -110,7 +110,7 @@ class ConfigBase:
             raise self._unknown(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name not in self._fields and not self._accepts_any_field():
+        if name not in self._fields and (not self._accepts_any_field() or name == self.target_key):
             raise self._unknown(name)
         self._fields[name] = value
 
@@ -338,6 +338,11 @@ class _SignatureConfig(ConfigBase):
             elif param.kind is param.VAR_POSITIONAL:
                 continue
             else:
+                if param.name == self.target_key:
+                    raise ConfigError(
+                        f"{_name_of(target)} has a parameter named {param.name!r}, which canonical text "
+                        f"uses for the target; wrap it in a function with another parameter name"
+                    )
                 if param.kind is param.POSITIONAL_ONLY:
                     self._positional_only.append(param.name)
                 default = REQUIRED if param.default is param.empty else copy.deepcopy(param.default)

@@ -49,7 +49,8 @@ def segment_sort_key(segment: Segment) -> tuple[int, Any]:
     if isinstance(segment, int):
         return (1, segment)
     if isinstance(segment, Key):
-        return (2, segment.text)
+        # Written out, an int dict key looks like a list index; both must sort alike.
+        return (1, int(segment.key)) if isinstance(segment.key, int) else (2, segment.text)
     return (0, segment)
 
 

@@ -1,0 +1,45 @@
+"""Field paths: joining, splitting and canonical order."""
+
+import pytest
+
+from cfgdiff import paths
+from cfgdiff.paths import Key
+
+
+def test_join_spells_attributes_indices_and_keys():
+    assert paths.join("", "model") == "model"
+    assert paths.join("model", "dim") == "model.dim"
+    assert paths.join("layers", 3) == "layers[3]"
+    assert paths.join("evalers", Key("eval")) == "evalers['eval']"
+
+
+def test_split_is_the_inverse_of_join():
+    assert paths.split("evalers['eval'].mesh[0][1].dim") == ["evalers", Key("eval"), "mesh", 0, 1, "dim"]
+
+
+def test_split_reads_tuple_keys_as_literals():
+    (_, _, key) = paths.split("x.rank_to_partition[(None, 1)]")
+    assert key.key == (None, 1) and key.text == "(None, 1)"
+
+
+@pytest.mark.parametrize("bad", ["", ".a", "a..b", "a b", "decoder/emb"])
+def test_split_refuses_text_that_is_not_a_path(bad):
+    with pytest.raises(ValueError):
+        paths.split(bad)
+
+
+def test_sort_key_orders_indices_numerically():
+    assert sorted(["a[10]", "a[2]", "a[1].b"], key=paths.sort_key) == ["a[1].b", "a[2]", "a[10]"]
+
+
+def test_sort_key_orders_segment_by_segment():
+    # Plain string order would put 'a_b' before 'a.x' ('.' < '_' only by accident of ASCII).
+    assert sorted(["a_b", "a.x", "a.b.c"], key=paths.sort_key) == ["a.b.c", "a.x", "a_b"]
+
+
+def test_int_dict_keys_sort_like_the_indices_they_look_like():
+    assert paths.segment_sort_key(Key(2)) == paths.segment_sort_key(2)
+
+
+def test_paths_that_do_not_split_sort_after_as_text():
+    assert sorted(["b/c", "a"], key=paths.sort_key) == ["a", "b/c"]
