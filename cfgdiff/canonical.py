@@ -158,6 +158,7 @@ def import_name(obj: Any, path: str = "") -> Symbol:
     return Symbol(f"{_public_module(obj, module, qualname)}.{qualname}")
 
 
+@functools.lru_cache(maxsize=4096)
 def _public_module(obj: Any, module: str, qualname: str) -> str:
     """The shortest public module that exports ``obj``: ``optax._src.alias`` -> ``optax``.
 
@@ -187,10 +188,16 @@ def _dtype_name(value: Any) -> Symbol | None:
     return None
 
 
+_PLAIN = frozenset({type(None), bool, int, float, str, bytes, Symbol, Raw})
+_CONTAINERS = (ConfigBase, list, tuple, dict)
+
+
 def _leaf(value: Any, path: str) -> Any:
     kind = type(value)
-    if value is None or kind in (bool, int, float, str, bytes, Symbol, Raw):
+    if kind in _PLAIN:
         return value
+    if isinstance(value, _CONTAINERS):
+        return _NOT_A_LEAF
     if value is REQUIRED:
         return Symbol("REQUIRED")
     if isinstance(value, enum.Enum):
@@ -271,7 +278,11 @@ def _flatten(value: Any, path: str, out: FlatConfig, active: set[int]) -> None:
     active.add(id(value))
     fields.sort(key=lambda item: paths.segment_sort_key(item[0]))
     for segment, child in fields:
-        _flatten(child, paths.join(path, segment), out, active)
+        child_path = f"{path}.{segment}" if path and type(segment) is str else paths.join(path, segment)
+        if type(child) in _PLAIN:  # the common case, inlined: 45,000 fields must dump in well under 100 ms
+            out[child_path] = child
+        else:
+            _flatten(child, child_path, out, active)
     active.discard(id(value))
 
 

@@ -325,28 +325,16 @@ class _SignatureConfig(ConfigBase):
         super().__init__()
         if not callable(target):
             raise ConfigError(f"{type(self).__name__} needs a class or function, got {target!r}")
-        try:
-            signature = inspect.signature(target)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"cannot read the signature of {_name_of(target)}: {e}") from None
         object.__setattr__(self, "_target", target)
-        object.__setattr__(self, "_var_keyword", False)
-        object.__setattr__(self, "_positional_only", [])
-        for param in signature.parameters.values():
-            if param.kind is param.VAR_KEYWORD:
-                object.__setattr__(self, "_var_keyword", True)
-            elif param.kind is param.VAR_POSITIONAL:
-                continue
-            else:
-                if param.name == self.target_key:
-                    raise ConfigError(
-                        f"{_name_of(target)} has a parameter named {param.name!r}, which canonical text "
-                        f"uses for the target; wrap it in a function with another parameter name"
-                    )
-                if param.kind is param.POSITIONAL_ONLY:
-                    self._positional_only.append(param.name)
-                default = REQUIRED if param.default is param.empty else copy.deepcopy(param.default)
-                self._fields[param.name] = default
+        try:
+            fields = _signature_fields(target, self.target_key)
+        except TypeError:  # an unhashable callable object: read its signature uncached
+            fields = _signature_fields.__wrapped__(target, self.target_key)
+        defaults, var_keyword, positional_only = fields
+        object.__setattr__(self, "_var_keyword", var_keyword)
+        object.__setattr__(self, "_positional_only", positional_only)
+        for name, default in defaults.items():
+            self._fields[name] = default if type(default) in _IMMUTABLE else copy.deepcopy(default)
         self.set(**kwargs)
 
     @property
@@ -377,6 +365,34 @@ class _SignatureConfig(ConfigBase):
             if value is not REQUIRED
         }
         return args, kwargs
+
+
+_IMMUTABLE = frozenset({type(None), bool, int, float, str, bytes, RequiredFieldValue})
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature_fields(target: Callable[..., Any], target_key: str) -> tuple[dict[str, Any], bool, tuple[str, ...]]:
+    """(defaults by parameter name, accepts **kwargs, positional-only names); cached per target."""
+    try:
+        signature = inspect.signature(target)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"cannot read the signature of {_name_of(target)}: {e}") from None
+    defaults: dict[str, Any] = {}
+    var_keyword = False
+    positional_only = []
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_KEYWORD:
+            var_keyword = True
+        elif param.kind is not param.VAR_POSITIONAL:
+            if param.name == target_key:
+                raise ConfigError(
+                    f"{_name_of(target)} has a parameter named {param.name!r}, which canonical text "
+                    f"uses for the target; wrap it in a function with another parameter name"
+                )
+            if param.kind is param.POSITIONAL_ONLY:
+                positional_only.append(param.name)
+            defaults[param.name] = REQUIRED if param.default is param.empty else param.default
+    return defaults, var_keyword, tuple(positional_only)
 
 
 class Config(_SignatureConfig):
