@@ -1,0 +1,195 @@
+"""A decoder-only transformer in pure JAX: embedding, RoPE, RMSNorm, GQA attention, SwiGLU.
+
+Parameters are a plain dict of arrays; layers are stacked on a leading axis and run with
+``jax.lax.scan`` so a 32-layer model compiles as fast as a 1-layer one. Every parameter
+names its logical axes (``PARAM_AXES``); :mod:`cfgdiff.train.mesh` maps those names to
+mesh axes, so this module knows nothing about devices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from cfgdiff.config import REQUIRED, Configurable, Required
+
+Params = dict[str, Any]
+
+#: Logical axes of every parameter (stacked layer parameters lead with "layers").
+PARAM_AXES: dict[str, Any] = {
+    "embed": ("vocab", "embed"),
+    "layers": {
+        "attn_norm": ("layers", "norm"),
+        "wq": ("layers", "embed", "heads"),
+        "wk": ("layers", "embed", "kv_heads"),
+        "wv": ("layers", "embed", "kv_heads"),
+        "wo": ("layers", "heads", "embed"),
+        "mlp_norm": ("layers", "norm"),
+        "w_gate": ("layers", "embed", "mlp"),
+        "w_up": ("layers", "embed", "mlp"),
+        "w_down": ("layers", "mlp", "embed"),
+    },
+    "final_norm": ("norm",),
+    "unembed": ("embed", "vocab"),
+}
+
+
+class Decoder(Configurable):
+    """A LLaMA-style decoder-only language model."""
+
+    class Config(Configurable.Config):
+        vocab_size: Required[int] = REQUIRED
+        dim: Required[int] = REQUIRED
+        num_layers: Required[int] = REQUIRED
+        num_heads: Required[int] = REQUIRED
+        num_kv_heads: Required[int] = REQUIRED  # < num_heads: grouped-query attention
+        head_dim: int | None = None  # None: dim // num_heads
+        ffn_dim: Required[int] = REQUIRED  # hidden width of the SwiGLU MLP
+        rope_theta: float = 10000.0
+        norm_eps: float = 1e-5
+        tied_embeddings: bool = True  # the output projection reuses the embedding matrix
+        init_std: float = 0.02
+        param_dtype: Any = jnp.float32
+        compute_dtype: Any = jnp.float32
+        remat: bool = False  # recompute each layer's activations in the backward pass
+        attention_impl: str | None = None  # jax.nn.dot_product_attention: None, 'xla', 'cudnn'
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(cfg)
+        if cfg.num_heads % cfg.num_kv_heads:
+            raise ValueError(f"model.num_heads ({cfg.num_heads}) must be a multiple of model.num_kv_heads ({cfg.num_kv_heads})")
+        self.cfg = cfg
+        self.head_dim = cfg.head_dim or cfg.dim // cfg.num_heads
+        # Set by the trainer to a sharding of [batch, seq, dim] activations. Under FSDP, XLA
+        # left alone may gather the batch instead of the weights; pinning the residual
+        # stream to the batch sharding keeps activations split and gathers weights.
+        self.activation_sharding: Any = None
+
+    # -- parameters -----------------------------------------------------------------
+    def param_shapes(self) -> Params:
+        """Shape of every parameter, in the layout of :data:`PARAM_AXES`."""
+        c, hd = self.cfg, self.head_dim
+        L = c.num_layers
+        shapes = {
+            "embed": (c.vocab_size, c.dim),
+            "layers": {
+                "attn_norm": (L, c.dim),
+                "wq": (L, c.dim, c.num_heads * hd),
+                "wk": (L, c.dim, c.num_kv_heads * hd),
+                "wv": (L, c.dim, c.num_kv_heads * hd),
+                "wo": (L, c.num_heads * hd, c.dim),
+                "mlp_norm": (L, c.dim),
+                "w_gate": (L, c.dim, c.ffn_dim),
+                "w_up": (L, c.dim, c.ffn_dim),
+                "w_down": (L, c.ffn_dim, c.dim),
+            },
+            "final_norm": (c.dim,),
+        }
+        if not c.tied_embeddings:
+            shapes["unembed"] = (c.dim, c.vocab_size)
+        return shapes
+
+    def param_axes(self) -> Params:
+        """Logical axis names of every parameter (the subset of PARAM_AXES this model has)."""
+        return {k: PARAM_AXES[k] for k in self.param_shapes()}
+
+    def init(self, key: jax.Array) -> Params:
+        """Random parameters: normal(init_std) matrices, output projections scaled by depth, unit norms."""
+        c = self.cfg
+        shapes = self.param_shapes()
+        flat, treedef = jax.tree.flatten_with_path(shapes, is_leaf=lambda x: isinstance(x, tuple))
+        keys = jax.random.split(key, len(flat))
+        leaves = []
+        for (path, shape), k in zip(flat, keys):
+            name = path[-1].key
+            if name.endswith("norm"):
+                leaves.append(jnp.ones(shape, c.param_dtype))
+                continue
+            # GPT-2's scaling: residual-stream outputs shrink with depth so the stream's variance stays put.
+            std = c.init_std / (2 * c.num_layers) ** 0.5 if name in ("wo", "w_down") else c.init_std
+            leaves.append((std * jax.random.normal(k, shape, jnp.float32)).astype(c.param_dtype))
+        return jax.tree.unflatten(treedef, leaves)
+
+    def param_count(self) -> int:
+        """Number of parameters."""
+        return sum(_prod(s) for s in jax.tree.leaves(self.param_shapes(), is_leaf=lambda x: isinstance(x, tuple)))
+
+    def flops_per_token(self, seq_len: int) -> float:
+        """Training FLOPs per token (PaLM's count): 6 x matmul parameters + 12 x layers x seq x attention width."""
+        c = self.cfg
+        matmul_params = self.param_count() - c.vocab_size * c.dim * (0 if c.tied_embeddings else 1)
+        matmul_params -= (2 * c.num_layers + 1) * c.dim  # norms are not matmuls
+        return 6.0 * matmul_params + 12.0 * c.num_layers * seq_len * c.num_heads * self.head_dim
+
+    # -- forward --------------------------------------------------------------------
+    def apply(self, params: Params, tokens: jax.Array) -> jax.Array:
+        """Logits (float32) for int tokens of shape [batch, seq]."""
+        c = self.cfg
+        dt = c.compute_dtype
+        x = params["embed"].astype(dt)[tokens]
+        cos, sin = rope_tables(tokens.shape[1], self.head_dim, c.rope_theta)
+
+        def layer(x: jax.Array, p: Params) -> tuple[jax.Array, None]:
+            x = self._constrain(x)
+            p = jax.tree.map(lambda w: w.astype(dt), p)
+            x = x + self._attention(rms_norm(x, p["attn_norm"], c.norm_eps), p, cos, sin)
+            h = rms_norm(x, p["mlp_norm"], c.norm_eps)
+            x = x + (jax.nn.silu(h @ p["w_gate"]) * (h @ p["w_up"])) @ p["w_down"]
+            return x, None
+
+        if c.remat:
+            layer = jax.checkpoint(layer, policy=jax.checkpoint_policies.nothing_saveable)
+        x, _ = jax.lax.scan(layer, self._constrain(x), params["layers"])
+        x = rms_norm(self._constrain(x), params["final_norm"].astype(dt), c.norm_eps)
+        unembed = params["embed"].T if c.tied_embeddings else params["unembed"]
+        return (x @ unembed.astype(dt)).astype(jnp.float32)
+
+    def _constrain(self, x: jax.Array) -> jax.Array:
+        if self.activation_sharding is None:
+            return x
+        return jax.lax.with_sharding_constraint(x, self.activation_sharding)
+
+    def _attention(self, x: jax.Array, p: Params, cos: jax.Array, sin: jax.Array) -> jax.Array:
+        c, hd = self.cfg, self.head_dim
+        b, t, _ = x.shape
+        q = apply_rope((x @ p["wq"]).reshape(b, t, c.num_heads, hd), cos, sin)
+        k = apply_rope((x @ p["wk"]).reshape(b, t, c.num_kv_heads, hd), cos, sin)
+        v = (x @ p["wv"]).reshape(b, t, c.num_kv_heads, hd)
+        out = jax.nn.dot_product_attention(q, k, v, is_causal=True, implementation=c.attention_impl)
+        return out.reshape(b, t, c.num_heads * hd) @ p["wo"]
+
+    def loss(self, params: Params, inputs: jax.Array, targets: jax.Array) -> jax.Array:
+        """Mean next-token cross-entropy in nats."""
+        logits = self.apply(params, inputs)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, targets).mean()
+
+
+def rms_norm(x: jax.Array, scale: jax.Array, eps: float) -> jax.Array:
+    """RMSNorm, computed in float32 whatever the compute dtype."""
+    x32 = x.astype(jnp.float32)
+    x32 = x32 * jax.lax.rsqrt(jnp.mean(x32 * x32, axis=-1, keepdims=True) + eps)
+    return (x32 * scale.astype(jnp.float32)).astype(x.dtype)
+
+
+def rope_tables(seq_len: int, head_dim: int, theta: float) -> tuple[jax.Array, jax.Array]:
+    """cos and sin of rotary position angles, shape [seq, head_dim // 2]."""
+    freqs = theta ** (-jnp.arange(0, head_dim, 2, dtype=jnp.float32) / head_dim)
+    angles = jnp.arange(seq_len, dtype=jnp.float32)[:, None] * freqs[None, :]
+    return jnp.cos(angles), jnp.sin(angles)
+
+
+def apply_rope(x: jax.Array, cos: jax.Array, sin: jax.Array) -> jax.Array:
+    """Rotate pairs (first half, second half) of each head's features by position ([b, t, h, d])."""
+    x1, x2 = jnp.split(x.astype(jnp.float32), 2, axis=-1)
+    cos, sin = cos[None, :, None, :], sin[None, :, None, :]
+    return jnp.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1).astype(x.dtype)
+
+
+def _prod(shape: tuple[int, ...]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
