@@ -83,3 +83,96 @@ def main() -> None:
 
 
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.
+
+
+# -- training: cfgdiff.train (jax is imported inside these commands only) --------------
+
+
+@main.command()
+@click.argument("recipe")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a field; VALUE as in canonical text (strings quoted). Repeatable.")
+@click.option("--run-dir", help="Where config.txt, metrics.jsonl and checkpoints go (default: runs/<recipe>); an existing run resumes.")
+@click.option("--steps", type=click.IntRange(min=1), help="Train to this step (sets max_steps).")
+@click.option("--aot", is_flag=True, help="Only lower and compile the train step for the recipe's mesh, on simulated CPU devices.")
+@click.option("--devices", type=click.IntRange(min=1), default=8, show_default=True, help="Simulated CPU devices for --aot.")
+def run(recipe: str, overrides: tuple[str, ...], run_dir: str | None, steps: int | None, aot: bool, devices: int) -> None:
+    """Train RECIPE, or with --aot prove that it compiles for its mesh.
+
+    \b
+      cfgdiff run tiny_lm --steps 100 --set model.num_layers=4
+      cfgdiff run llama_7b --aot --devices 8
+      cfgdiff runs/a runs/b        compare two runs' config.txt
+    """
+    from cfgdiff.train import aot as aot_lib
+    from cfgdiff.train import launch
+
+    if aot and not aot_lib.use_cpu_devices(devices):
+        _rerun_in_subprocess(aot_lib.subprocess_env(devices))
+        return
+    cfg = launch.recipe_config(recipe, overrides, steps)
+    if aot:
+        click.echo(aot_lib.format_report(recipe, aot_lib.compile_report(cfg, devices)))
+        return
+
+    import jax
+
+    from cfgdiff.train.mesh import initialize_distributed
+    from cfgdiff.train.trainer import TrainingDiverged
+
+    initialize_distributed()
+    run_dir = run_dir or launch.default_run_dir(recipe)
+    if jax.process_index() == 0:
+        launch.write_config(cfg, run_dir, "cfgdiff " + " ".join(sys.argv[1:]))
+    try:
+        records = cfg.instantiate().run(run_dir)
+    except TrainingDiverged as e:
+        raise click.ClickException(str(e)) from None
+    if records and jax.process_index() == 0:
+        last = records[-1]
+        evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
+        eval_text = f", eval loss {evals[-1]:.4f}" if evals else ""
+        click.echo(f"step {last['step']}: loss {last['loss']:.4f}{eval_text}, {last['tokens_per_s']:,.0f} tokens/s; run dir {run_dir}")
+    elif not records:
+        click.echo(f"{run_dir} is already at step {cfg.max_steps}; --steps N trains further")
+
+
+def _rerun_in_subprocess(env: dict[str, str]) -> None:
+    """Run this command again in a fresh Python, whose jax starts with ``env``'s XLA flags."""
+    import subprocess
+
+    ctx = click.get_current_context()
+    command = [sys.executable, "-c", "from cfgdiff.cli import main; main()", *_command_line(ctx)]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
+    if proc.stdout:
+        click.echo(proc.stdout, nl=False)
+    if proc.stderr:
+        click.echo(proc.stderr, nl=False, err=True)
+    ctx.exit(proc.returncode)
+
+
+def _command_line(ctx: click.Context) -> list[str]:
+    """The arguments of the ``run`` command being executed, rebuilt from its parameters."""
+    p = ctx.params
+    args = ["run", p["recipe"], "--aot", "--devices", str(p["devices"])]
+    for item in p["overrides"]:
+        args += ["--set", item]
+    if p["steps"] is not None:
+        args += ["--steps", str(p["steps"])]
+    return args
+
+
+@main.command()
+@click.argument("run_dir")
+@click.option("--prompt", default="", help="Text to continue.")
+@click.option("--tokens", type=click.IntRange(min=1), default=300, show_default=True, help="Bytes to generate.")
+@click.option("--temperature", type=click.FloatRange(min=0.0), default=0.8, show_default=True)
+@click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def sample(run_dir: str, prompt: str, tokens: int, temperature: float, top_k: int, seed: int) -> None:
+    """Generate text from RUN_DIR's latest checkpoint."""
+    from cfgdiff.train.sample import generate, load_params, model_from_run
+
+    model, seq_len = model_from_run(run_dir)
+    params, _ = load_params(run_dir, model)
+    click.echo(prompt + generate(model, params, prompt, tokens, seq_len, temperature=temperature, top_k=top_k, seed=seed))
