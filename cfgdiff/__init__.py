@@ -13,6 +13,7 @@ from cfgdiff.config import (
     config_for_class,
     config_for_function,
 )
+from cfgdiff.recipes import recipe
 
 __all__ = [
     "REQUIRED",
@@ -32,4 +33,5 @@ __all__ = [
     "dumps",
     "load",
     "loads",
+    "recipe",
 ]

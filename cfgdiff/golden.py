@@ -1,0 +1,312 @@
+"""Golden files: every recipe's canonical text, checked in, so no change to a recipe goes unseen.
+
+``golden_configs/<recipe>.txt`` holds the canonical text of one recipe under a one-line
+header saying how to regenerate it. :func:`check` builds each recipe and compares it
+with its file; :func:`update` rewrites the files that differ, atomically (a crash
+mid-write leaves the old file, never a truncated one). Both return a :class:`Report`,
+which :func:`format_report` writes for people: one field diff per recipe, and a change
+that shows up in several recipes (one shared default) said once, with the recipe names.
+
+Comparison starts with the text: a golden file byte-equal to the freshly written text is
+not parsed at all, which keeps a clean check of many large recipes at the cost of building
+them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from cfgdiff.canonical import FlatConfig, ParseError, format_value, loads, values_equal, write_text_atomic
+from cfgdiff.recipes import RecipeError, Registry
+
+GOLDEN_SUFFIX = ".txt"
+
+#: Statuses an entry of a report can have; the first group means "all is well".
+FINE = {"same", "written", "created", "repaired", "reformatted", "unchanged", "removed"}
+
+
+def header(name: str) -> str:
+    """The comment line on top of a golden file."""
+    return f"cfgdiff golden config for recipe {name}: regenerate with {update_command([name])!r}"
+
+
+def update_command(names: Iterable[str] = (), prune: bool = False) -> str:
+    """The command that rewrites these recipes' golden files: ``cfgdiff golden update a b``."""
+    return " ".join(["cfgdiff", "golden", "update", *(["--prune"] if prune else []), *names])
+
+
+def golden_path(registry: Registry, name: str) -> Path:
+    """Where the golden file of recipe ``name`` lives."""
+    return registry.golden_dir / f"{name}{GOLDEN_SUFFIX}"
+
+
+@dataclasses.dataclass
+class Entry:
+    """What check/update found for one recipe or golden file.
+
+    ``status``: same | changed | missing | stale | error (check); written | created |
+    repaired | reformatted | unchanged | removed | stale | error (update). ``new`` is set for changed, missing and
+    written files, ``old`` too where there was a readable golden file.
+    """
+
+    name: str
+    status: str
+    path: Path
+    old: FlatConfig | None = None
+    new: FlatConfig | None = None
+    error: str | None = None
+    text: str | None = dataclasses.field(default=None, repr=False)  # the recipe's golden text now
+
+
+@dataclasses.dataclass
+class Report:
+    """The outcome of a golden check or update, one entry per recipe or stale file."""
+
+    entries: list[Entry]
+    registry: Registry
+    action: str  # "check" | "update"
+
+    def by_status(self, status: str) -> list[Entry]:
+        """The entries with this status, in name order."""
+        return [e for e in self.entries if e.status == status]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all is well, 1 golden files are off (check), 2 something could not be checked."""
+        if self.registry.errors or self.by_status("error"):
+            return 2
+        if self.action == "check" and any(e.status not in FINE for e in self.entries):
+            return 1
+        return 0
+
+
+def check(registry: Registry, names: Iterable[str] = ()) -> Report:
+    """Build recipes (all, or ``names``) and compare each with its golden file.
+
+    Stale golden files (no recipe of that name) are reported only when checking all
+    recipes, and not when a recipe module failed to import (its recipes look gone).
+    """
+    entries = []
+    for name in _select(registry, names):
+        entry = _compare(registry, name)
+        if entry.status == "unreadable":
+            entry.status = "error"
+        elif entry.status == "reformatted":  # only comments or layout differ: the fields still match
+            entry.status = "same"
+        entries.append(entry)
+    if not names:
+        entries.extend(_stale(registry))
+    return Report(entries, registry, "check")
+
+
+def update(registry: Registry, names: Iterable[str] = (), prune: bool = False) -> Report:
+    """Rewrite golden files that differ from their recipes; with ``prune``, remove stale ones."""
+    entries = []
+    for name in _select(registry, names):
+        entry = _compare(registry, name)
+        if entry.status in _WRITTEN_AS:
+            # An unreadable golden file is exactly what update is for: it is replaced.
+            write_text_atomic(entry.path, entry.text or "")
+            entry.status = _WRITTEN_AS[entry.status]
+        elif entry.status == "same":
+            entry.status = "unchanged"
+        entries.append(entry)
+    if not names:
+        for entry in _stale(registry):
+            if prune:
+                entry.path.unlink()
+                entry.status = "removed"
+            entries.append(entry)
+    return Report(entries, registry, "update")
+
+
+_WRITTEN_AS = {"changed": "written", "missing": "created", "reformatted": "reformatted", "unreadable": "repaired"}
+
+
+def _select(registry: Registry, names: Iterable[str]) -> list[str]:
+    names = list(dict.fromkeys(names))
+    for name in names:
+        if name not in registry:
+            raise LookupError(registry.unknown(name))
+    return names or list(registry)
+
+
+def _compare(registry: Registry, name: str) -> Entry:
+    """Build one recipe and compare it with its golden file.
+
+    Status: same | changed | reformatted (fields equal, text not) | missing | unreadable | error.
+    """
+    path = golden_path(registry, name)
+    try:
+        text = registry[name].dumps(header=header(name))
+    except RecipeError as e:
+        return Entry(name, "error", path, error=str(e))
+    try:
+        with open(path, encoding="utf-8") as f:
+            golden_text = f.read()
+    except FileNotFoundError:
+        return Entry(name, "missing", path, new=loads(text, f"recipe {name}"), text=text)
+    if golden_text == text:  # the common case, decided without parsing anything
+        return Entry(name, "same", path, text=text)
+    new = loads(text, f"recipe {name}")
+    try:
+        old = loads(golden_text, _display(path))
+    except ParseError as e:
+        return Entry(name, "unreadable", path, new=new, error=str(e), text=text)
+    return Entry(name, "reformatted" if old == new else "changed", path, old, new, text=text)
+
+
+def _stale(registry: Registry) -> list[Entry]:
+    if registry.errors or not registry.golden_dir.is_dir():
+        return []
+    return [
+        Entry(file.name[: -len(GOLDEN_SUFFIX)], "stale", file)
+        for file in sorted(registry.golden_dir.glob(f"*{GOLDEN_SUFFIX}"))
+        if file.name[: -len(GOLDEN_SUFFIX)] not in registry
+    ]
+
+
+# -- changes shared by several recipes --------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldChange:
+    """One field's change, by text: ``old``/``new`` are None when the field was added/removed."""
+
+    path: str
+    old: str | None
+    new: str | None
+
+    def __str__(self) -> str:
+        if self.old is None:
+            return f"+ {self.path}: {self.new}"
+        if self.new is None:
+            return f"- {self.path}: {self.old}"
+        return f"~ {self.path}: {self.old} -> {self.new}"
+
+
+def field_changes(old: FlatConfig, new: FlatConfig) -> list[FieldChange]:
+    """Every field that differs between ``old`` and ``new``, in path order (new's, then removed)."""
+    out = []
+    for path, value in new.items():
+        if path not in old:
+            out.append(FieldChange(path, None, format_value(value)))
+        elif not values_equal(old[path], value):
+            out.append(FieldChange(path, format_value(old[path]), format_value(value)))
+    out.extend(FieldChange(path, format_value(value), None) for path, value in old.items() if path not in new)
+    return out
+
+
+def shared_changes(pairs: dict[str, tuple[FlatConfig, FlatConfig]], min_recipes: int = 2) -> dict[FieldChange, list[str]]:
+    """Field changes that appear identically in at least ``min_recipes`` recipes, with their names.
+
+    ``pairs`` maps recipe name to (old, new). One changed default shows up here once.
+    """
+    seen: dict[FieldChange, list[str]] = {}
+    for name, (old, new) in pairs.items():
+        for change in field_changes(old, new):
+            seen.setdefault(change, []).append(name)
+    return {change: names for change, names in seen.items() if len(names) >= min_recipes}
+
+
+def without_paths(flat: FlatConfig, drop: set[str]) -> FlatConfig:
+    """A copy of ``flat`` without the fields in ``drop`` (to show what is left of a diff)."""
+    out = FlatConfig((path, value) for path, value in flat.items() if path not in drop)
+    out.source = flat.source
+    return out
+
+
+def name_list(names: list[str], limit: int = 10) -> str:
+    """``a, b, c`` or ``a, b, ... (40 more)``: recipe names for a one-line message."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])}, ... ({len(names) - limit} more)"
+
+
+# -- the report, for people --------------------------------------------------------------
+
+
+def format_report(report: Report, color: bool = False) -> str:
+    """The text a person reads after ``cfgdiff golden check`` or ``update``."""
+    from cfgdiff import diff as diffing
+    from cfgdiff import render
+
+    lines: list[str] = []
+    changed = [e for e in report.entries if e.old is not None and e.new is not None and e.status in ("changed", "written")]
+    shared = shared_changes({e.name: (e.old, e.new) for e in changed})  # type: ignore[misc]
+    if shared:
+        lines.append("Changes shared by several recipes (said once):")
+        lines.extend(f"  {change} in {len(names)} recipes: {name_list(names)}" for change, names in shared.items())
+        lines.append("")
+    drop = {change.path for change in shared}
+    verb = "differs from" if report.action == "check" else "updated"
+    for e in changed:
+        assert e.old is not None and e.new is not None
+        summary = diffing.diff(e.old, e.new).summary()
+        lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {summary}")
+        rest = diffing.diff(without_paths(e.old, drop), without_paths(e.new, drop))
+        if report.action == "check" and rest:
+            lines.append(_indent(render.render_text(rest, color=color)))
+        elif rest and drop:
+            lines.append(f"  (besides the shared changes: {rest.summary()})")
+        if report.action == "check":
+            lines.append(f"  to accept: {update_command([e.name])}")
+    for e in report.entries:
+        if e.status == "created":
+            lines.append(f"created {_display(e.path)} ({len(e.new or ())} fields)")
+        elif e.status == "repaired":
+            lines.append(f"rewrote {_display(e.path)}, which could not be read ({e.error})")
+        elif e.status == "reformatted":
+            lines.append(f"rewrote {_display(e.path)}: same fields, header or layout refreshed")
+        elif e.status == "missing":
+            lines.append(f"missing golden file {_display(e.path)} for recipe {e.name}: create it with {update_command([e.name])!r}")
+        elif e.status == "stale" and report.action == "check":
+            lines.append(f"stale golden file {_display(e.path)}: no recipe {e.name!r}; remove it with {update_command(prune=True)!r}")
+        elif e.status == "stale":
+            lines.append(f"stale golden file {_display(e.path)}: no recipe {e.name!r}; kept (pass --prune to remove it)")
+        elif e.status == "removed":
+            lines.append(f"removed {_display(e.path)}: no recipe {e.name!r}")
+        elif e.status == "error":
+            lines.append(f"error: {e.error}")
+    lines.extend(f"error: {error}" for error in report.registry.errors)
+    if report.registry.errors:
+        lines.append("(stale golden files not looked for: a recipe module failed to import)")
+    lines.append(_tally(report))
+    if report.action == "check" and report.exit_code == 1:
+        off = [e.name for e in report.entries if e.status in ("changed", "missing")]
+        stale = bool(report.by_status("stale"))
+        lines.append(f"To accept these configs: {update_command(off if len(off) <= 5 and not stale else (), prune=stale)}")
+    return "\n".join(lines) + "\n"
+
+
+def _tally(report: Report) -> str:
+    counts: dict[str, int] = {}
+    for e in report.entries:
+        counts[e.status] = counts.get(e.status, 0) + 1
+    if report.registry.errors:
+        counts["error"] = counts.get("error", 0) + len(report.registry.errors)
+    order = ["changed", "written", "created", "repaired", "reformatted", "missing", "stale", "removed", "error", "same", "unchanged"]
+    words = {"same": "match", "changed": "differ", "written": "updated"}
+    parts = [f"{counts[s]} {words.get(s, s)}" for s in order if counts.get(s)]
+    return f"golden {report.action}: {', '.join(parts) or 'no recipes'}"
+
+
+def _indent(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line if line else line for line in text.rstrip("\n").splitlines())
+
+
+def _display(path: Path) -> str:
+    relative = os.path.relpath(path)
+    return os.fspath(path) if relative.startswith("..") else relative
+
+
+def require_project(registry: Registry) -> None:
+    """Golden files belong to a project: raise RecipeError when no pyproject names one."""
+    if registry.pyproject is None:
+        raise RecipeError(
+            f"no pyproject.toml with a [tool.cfgdiff] table in {registry.root} or above; "
+            'add one: [tool.cfgdiff] recipes = ["myproject.recipes"]'
+        )

@@ -1,0 +1,84 @@
+"""The git pre-commit hook: install it, and decide whether a commit touches the recipes.
+
+The hook script itself is ``hooks/pre-commit`` in the repository; its text is kept here
+too (a test keeps the two equal) so that ``cfgdiff hooks install`` works from an installed
+package, where the repository's files are not around.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from cfgdiff.recipes import Registry
+
+PRE_COMMIT_SCRIPT = r"""#!/bin/sh
+# cfgdiff golden-config check, installed by 'cfgdiff hooks install'.
+#
+# When the commit stages Python files, pyproject.toml or golden files, it checks every
+# recipe against its golden file: any Python change in the project can alter any recipe,
+# so no smaller set is safe. Other commits pass untouched. Skip once: git commit --no-verify.
+if ! command -v cfgdiff >/dev/null 2>&1; then
+    echo "cfgdiff pre-commit hook: 'cfgdiff' is not on PATH; activate the project's environment" \
+         "(or skip this check once with 'git commit --no-verify')" >&2
+    exit 1
+fi
+exec cfgdiff golden check --staged
+"""
+
+
+class HookError(ValueError):
+    """The hook cannot be installed; the message says what to do."""
+
+
+def install(start: str | os.PathLike = ".", force: bool = False) -> tuple[Path, str]:
+    """Write the pre-commit hook into the git repository containing ``start``.
+
+    Returns (hook path, what happened: "installed" | "already installed" | "replaced").
+    An existing different hook is kept unless ``force``; then it is saved beside as
+    ``pre-commit.before-cfgdiff``.
+    """
+    hooks_dir = Path(start).resolve() / _git(start, "rev-parse", "--git-path", "hooks")
+    hook = hooks_dir / "pre-commit"
+    what = "installed"
+    if hook.exists():
+        if hook.read_text(encoding="utf-8", errors="replace") == PRE_COMMIT_SCRIPT:
+            return hook, "already installed"
+        if not force:
+            raise HookError(f"{hook} exists and is a different hook; rerun with --force to replace it (it is kept as pre-commit.before-cfgdiff)")
+        os.replace(hook, hook.with_name("pre-commit.before-cfgdiff"))
+        what = "replaced"
+    hooks_dir.mkdir(parents=True, exist_ok=True)
+    hook.write_text(PRE_COMMIT_SCRIPT, encoding="utf-8")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return hook, what
+
+
+def staged_recipe_files(registry: Registry) -> list[str]:
+    """Staged files that can change a recipe or its golden file: the project's ``.py`` files,
+    its pyproject.toml and anything in the golden folder (paths relative to the repository)."""
+    toplevel = Path(_git(registry.root, "rev-parse", "--show-toplevel")).resolve()
+    names = _git(registry.root, "diff", "--cached", "--name-only", "-z", "--no-renames").split("\0")
+    out = []
+    for name in filter(None, names):
+        file = toplevel / name
+        in_project = file.is_relative_to(registry.root)
+        if (
+            (in_project and name.endswith(".py"))
+            or file == registry.root / "pyproject.toml"
+            or file.is_relative_to(registry.golden_dir)
+        ):
+            out.append(name)
+    return out
+
+
+def _git(cwd: str | os.PathLike, *args: str) -> str:
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise HookError("git is not installed") from None
+    if proc.returncode != 0:
+        raise HookError(f"{os.fspath(cwd)}: not in a git repository ({proc.stderr.strip() or 'git failed'})")
+    return proc.stdout.strip("\n")
