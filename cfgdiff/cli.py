@@ -85,6 +85,105 @@ def main() -> None:
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.
 
 
+# -- recipes, golden files, review, hooks: cfgdiff.recipes / golden / review / hooks ----
+
+
+@main.command("list")
+@click.pass_context
+def list_recipes(ctx: click.Context) -> None:
+    """List the project's recipes, each with the file:line defining it."""
+    from cfgdiff.recipes import discover
+
+    registry = discover()
+    width = max(map(len, registry), default=0)
+    for name, recipe in registry.items():
+        click.echo(f"{name:<{width}}  {recipe.location}")
+    for error in registry.errors:
+        click.echo(f"cfgdiff: error: {error}", err=True)
+    ctx.exit(2 if registry.errors else 0)
+
+
+@main.group("golden")
+def golden_group() -> None:
+    """Golden files: each recipe's canonical config, checked in (see [tool.cfgdiff])."""
+
+
+@golden_group.command("check")
+@click.argument("recipes", nargs=-1)
+@click.option("--staged", is_flag=True, help="Check only if git stages Python, pyproject or golden files (the pre-commit hook).")
+@color_option
+@click.pass_context
+def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, color: str) -> None:
+    """Build RECIPES (default: all) and compare each with its golden file.
+
+    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale, 2 trouble.
+    """
+    from cfgdiff import golden, hooks
+    from cfgdiff.recipes import discover
+
+    registry = discover()
+    golden.require_project(registry)
+    if staged:
+        files = hooks.staged_recipe_files(registry)
+        if not files:
+            return
+        more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+        click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking all {len(registry)} recipes")
+    report = golden.check(registry, recipes)
+    click.echo(golden.format_report(report, color=use_color(color)), nl=False)
+    if staged and report.exit_code == 1:
+        click.echo(f"Then stage them: git add {os.path.relpath(registry.golden_dir)}")
+    ctx.exit(report.exit_code)
+
+
+@golden_group.command("update")
+@click.argument("recipes", nargs=-1)
+@click.option("--prune", is_flag=True, help="Also remove golden files whose recipe is gone.")
+@click.pass_context
+def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> None:
+    """Rewrite the golden files of RECIPES (default: all) that differ, atomically."""
+    from cfgdiff import golden
+    from cfgdiff.recipes import discover
+
+    registry = discover()
+    golden.require_project(registry)
+    report = golden.update(registry, recipes, prune=prune)
+    click.echo(golden.format_report(report), nl=False)
+    ctx.exit(report.exit_code)
+
+
+@main.command("review")
+@click.option("--base", metavar="REV", help="Compare with the merge base of REV (default: the upstream branch, else main).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@color_option
+def review_command(base: str | None, fmt: str, color: str) -> None:
+    """What this branch does to every recipe's config, for a pull request."""
+    from cfgdiff import review
+
+    result = review.review(base)
+    if fmt == "markdown":
+        click.echo(review.format_markdown(result), nl=False)
+    elif fmt == "json":
+        click.echo(review.format_json(result), nl=False)
+    else:
+        click.echo(review.format_text(result, color=use_color(color)), nl=False)
+
+
+@main.group("hooks")
+def hooks_group() -> None:
+    """Git hooks that keep golden files in step with the recipes."""
+
+
+@hooks_group.command("install")
+@click.option("--force", is_flag=True, help="Replace a different existing pre-commit hook (kept as pre-commit.before-cfgdiff).")
+def hooks_install(force: bool) -> None:
+    """Install the pre-commit hook that runs 'cfgdiff golden check' on commits touching recipes."""
+    from cfgdiff import hooks
+
+    path, what = hooks.install(".", force=force)
+    click.echo(f"{what}: {os.path.relpath(path)}")
+
+
 # -- training: cfgdiff.train (jax is imported inside these commands only) --------------
 
 
