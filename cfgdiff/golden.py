@@ -68,6 +68,12 @@ class Report:
     entries: list[Entry]
     registry: Registry
     action: str  # "check" | "update"
+    everything: bool = True  # all recipes, not some named ones: import failures and stale files count
+
+    @property
+    def import_errors(self) -> list[str]:
+        """Recipe modules that failed to import, when they matter to this report."""
+        return [str(e) for e in self.registry.errors] if self.everything else []
 
     def by_status(self, status: str) -> list[Entry]:
         """The entries with this status, in name order."""
@@ -76,7 +82,7 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 all is well, 1 golden files are off (check), 2 something could not be checked."""
-        if self.registry.errors or self.by_status("error"):
+        if self.import_errors or self.by_status("error"):
             return 2
         if self.action == "check" and any(e.status not in FINE for e in self.entries):
             return 1
@@ -89,6 +95,7 @@ def check(registry: Registry, names: Iterable[str] = ()) -> Report:
     Stale golden files (no recipe of that name) are reported only when checking all
     recipes, and not when a recipe module failed to import (its recipes look gone).
     """
+    names = tuple(names)
     entries = []
     for name in _select(registry, names):
         entry = _compare(registry, name)
@@ -99,16 +106,18 @@ def check(registry: Registry, names: Iterable[str] = ()) -> Report:
         entries.append(entry)
     if not names:
         entries.extend(_stale(registry))
-    return Report(entries, registry, "check")
+    return Report(entries, registry, "check", everything=not names)
 
 
 def update(registry: Registry, names: Iterable[str] = (), prune: bool = False) -> Report:
     """Rewrite golden files that differ from their recipes; with ``prune``, remove stale ones."""
+    names = tuple(names)
     entries = []
     for name in _select(registry, names):
         entry = _compare(registry, name)
         if entry.status in _WRITTEN_AS:
             # An unreadable golden file is exactly what update is for: it is replaced.
+            entry.path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(entry.path, entry.text or "")
             entry.status = _WRITTEN_AS[entry.status]
         elif entry.status == "same":
@@ -120,7 +129,7 @@ def update(registry: Registry, names: Iterable[str] = (), prune: bool = False) -
                 entry.path.unlink()
                 entry.status = "removed"
             entries.append(entry)
-    return Report(entries, registry, "update")
+    return Report(entries, registry, "update", everything=not names)
 
 
 _WRITTEN_AS = {"changed": "written", "missing": "created", "reformatted": "reformatted", "unreadable": "repaired"}
@@ -231,11 +240,11 @@ def name_list(names: list[str], limit: int = 10) -> str:
 
 def format_report(report: Report, color: bool = False) -> str:
     """The text a person reads after ``cfgdiff golden check`` or ``update``."""
-    from cfgdiff import diff as diffing
-    from cfgdiff import render
-
     lines: list[str] = []
     changed = [e for e in report.entries if e.old is not None and e.new is not None and e.status in ("changed", "written")]
+    if changed:
+        from cfgdiff import diff as diffing
+        from cfgdiff import render
     shared = shared_changes({e.name: (e.old, e.new) for e in changed})  # type: ignore[misc]
     if shared:
         lines.append("Changes shared by several recipes (said once):")
@@ -271,8 +280,8 @@ def format_report(report: Report, color: bool = False) -> str:
             lines.append(f"removed {_display(e.path)}: no recipe {e.name!r}")
         elif e.status == "error":
             lines.append(f"error: {e.error}")
-    lines.extend(f"error: {error}" for error in report.registry.errors)
-    if report.registry.errors:
+    lines.extend(f"error: {error}" for error in report.import_errors)
+    if report.import_errors:
         lines.append("(stale golden files not looked for: a recipe module failed to import)")
     lines.append(_tally(report))
     if report.action == "check" and report.exit_code == 1:
@@ -286,8 +295,8 @@ def _tally(report: Report) -> str:
     counts: dict[str, int] = {}
     for e in report.entries:
         counts[e.status] = counts.get(e.status, 0) + 1
-    if report.registry.errors:
-        counts["error"] = counts.get("error", 0) + len(report.registry.errors)
+    if report.import_errors:
+        counts["error"] = counts.get("error", 0) + len(report.import_errors)
     order = ["changed", "written", "created", "repaired", "reformatted", "missing", "stale", "removed", "error", "same", "unchanged"]
     words = {"same": "match", "changed": "differ", "written": "updated"}
     parts = [f"{counts[s]} {words.get(s, s)}" for s in order if counts.get(s)]

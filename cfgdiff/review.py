@@ -248,8 +248,6 @@ def _headline(item: RecipeReview) -> str:
 
 def format_text(result: Review, color: bool = False) -> str:
     """The review for a terminal."""
-    from cfgdiff.render import render_text
-
     lines = [f"cfgdiff review: against {result.base} (merge base {result.merge_base[:10]}): {result.tally()}"]
     if result.shared:
         lines.append("Changes shared by several recipes (said once):")
@@ -260,6 +258,8 @@ def format_text(result: Review, color: bool = False) -> str:
             continue
         lines.append(f"recipe {item.name}: {_headline(item)}")
         if item.status == "changed":
+            from cfgdiff.render import render_text
+
             rest = _rest(item, drop)
             if rest:
                 lines.extend("  " + line for line in render_text(rest, color=color).rstrip("\n").splitlines())
@@ -272,8 +272,6 @@ def format_text(result: Review, color: bool = False) -> str:
 
 def format_markdown(result: Review) -> str:
     """The review as a pull-request comment (GitHub markdown), first line :data:`MARKER`."""
-    from cfgdiff.render import render_markdown
-
     head = [MARKER, "## cfgdiff: config changes", ""]
     head.append(f"**{result.tally()}** against `{result.base}` (merge base `{result.merge_base[:10]}`).")
     head.append("")
@@ -295,6 +293,8 @@ def format_markdown(result: Review) -> str:
             continue
         body = ""
         if item.status == "changed":
+            from cfgdiff.render import render_markdown
+
             rest = _rest(item, drop)
             body = render_markdown(rest) if rest else "Only the shared changes above."
         summary = f"<code>{_escape(item.name)}</code>: {_escape(_headline(item))}"
@@ -318,12 +318,12 @@ def _fit(head: str, sections: list[str]) -> str:
 
 def format_json(result: Review) -> str:
     """The review as JSON: base, merge_base, tally, recipes (with their diffs), shared changes, callouts."""
-    from cfgdiff.render import render_json
-
     recipes = []
     for item in result.recipes:
         entry: dict[str, Any] = {"name": item.name, "status": item.status, "before": item.old_source}
         if item.status == "changed":
+            from cfgdiff.render import render_json
+
             entry["summary"] = _headline(item)
             entry["diff"] = json.loads(render_json(_rest(item, set())))
         if item.error:

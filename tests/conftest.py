@@ -77,6 +77,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     """
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
+    # Tests edit recipe files within one second; a cached .pyc of the same size would win.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
 
     def make(files: dict[str, str] | None = None, settings: str | None = None, subdir: str = "proj") -> Path:
         root = tmp_path / subdir
@@ -86,9 +88,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
 
     yield make
     sys.path[:] = saved_path
-    for name in set(sys.modules) - saved_modules:
-        if name.startswith("recipes_"):
-            del sys.modules[name]
+    forget_recipe_modules()
+
+
+def forget_recipe_modules() -> None:
+    """Drop the throwaway recipe packages from sys.modules, so the next discover re-imports them."""
+    for name in [name for name in sys.modules if name.startswith("recipes_")]:
+        del sys.modules[name]
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -1,0 +1,90 @@
+"""cfgdiff review across commits of a throwaway git repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cfgdiff.cli import main
+from cfgdiff.golden import update
+from cfgdiff.recipes import discover
+from cfgdiff.review import MARKER, format_json, format_markdown, format_text, review
+from tests.conftest import forget_recipe_modules, git
+
+
+def _edit(root: Path, old: str, new: str) -> None:
+    init = next(root.glob("recipes_*/__init__.py"))
+    text = init.read_text()
+    assert old in text
+    init.write_text(text.replace(old, new))
+    forget_recipe_modules()
+
+
+@pytest.fixture
+def branch(project):
+    """main: three recipes and their golden files; HEAD: branch 'feature' off main."""
+    root = project()
+    git(root, "init", "-q")
+    update(discover())
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "recipes")
+    git(root, "checkout", "-qb", "feature")
+    return root
+
+
+def test_review_shows_each_change_once_and_calls_out_a_golden_file_left_behind(branch):
+    _edit(branch, "momentum=0.9", "momentum=0.95")  # a shared default: all three recipes
+    _edit(branch, "base(dim=16)", "base(dim=32)")  # beta-wide only
+    _edit(branch, 'return {"gamma"', 'return {"delta": lambda: base(layers=8), "gamma"')  # a new recipe
+    update(discover(), ["alpha", "beta-wide", "delta"])  # gamma's golden file is forgotten
+    git(branch, "add", ".")
+    git(branch, "commit", "-qm", "change")
+
+    result = review(base="main")
+    statuses = {r.name: r.status for r in result.recipes}
+    assert statuses == {"alpha": "changed", "beta-wide": "changed", "delta": "added", "gamma": "changed"}
+    assert {str(c): names for c, names in result.shared.items()} == {
+        "~ optimizer.momentum: 0.9 -> 0.95": ["alpha", "beta-wide", "gamma"]
+    }
+    assert result.callouts == [
+        "recipe gamma changed but its golden file golden_configs/gamma.txt did not: run 'cfgdiff golden update gamma'"
+    ]
+    assert next(r for r in result.recipes if r.name == "delta").old_source == "built"  # no golden file at the base
+
+    text = format_text(result)
+    assert text.count("optimizer.momentum") == 1 and "model.dim" in text
+    assert "3 recipes changed, 1 added" in text.splitlines()[0]
+    markdown = format_markdown(result)
+    assert markdown.splitlines()[0] == MARKER
+    assert "`optimizer.momentum` | `0.9` | `0.95` | 3: alpha, beta-wide, gamma" in markdown
+    assert "> - recipe `gamma` changed but its golden file" in markdown
+    document = json.loads(format_json(result))
+    assert document["shared"] == [{"path": "optimizer.momentum", "old": "0.9", "new": "0.95", "recipes": ["alpha", "beta-wide", "gamma"]}]
+
+
+def test_review_calls_out_a_golden_file_edited_without_the_recipe_changing(branch):
+    golden = branch / "golden_configs/alpha.txt"
+    golden.write_text(golden.read_text().replace("model.layers: 2", "model.layers: 3"))
+    git(branch, "commit", "-qam", "hand edit")
+    result = review(base="main")
+    assert [r.status for r in result.recipes] == ["unchanged"] * 3
+    assert result.callouts == [
+        "golden file golden_configs/alpha.txt changed without the recipe alpha changing: "
+        "run 'cfgdiff golden update alpha' (or revert the file)"
+    ]
+
+
+def test_review_command_defaults_to_main_and_prints_markdown(branch):
+    result = CliRunner().invoke(main, ["review", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(MARKER + "\n")
+    assert "No recipe's config changes." in result.output
+
+
+def test_review_with_an_unknown_base_is_a_one_line_error(branch):
+    result = CliRunner().invoke(main, ["review", "--base", "nope"])
+    assert result.exit_code == 2
+    assert result.output == "cfgdiff: error: no merge base with 'nope' (is it a branch or revision here? use --base REV)\n"
