@@ -133,7 +133,12 @@ class Trainer(Configurable):
         updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         lr = self.learning_rate(state.step) if callable(self.learning_rate) else self.learning_rate
-        metrics = {"loss": loss, "grad_norm": optax.global_norm(grads), "lr": jnp.asarray(lr, jnp.float32)}
+        metrics = {
+            "loss": loss,
+            "grad_norm": global_norm(grads),
+            "param_norm": global_norm(params),  # non-finite here means this state must not be saved
+            "lr": jnp.asarray(lr, jnp.float32),
+        }
         return TrainState(state.step + 1, params, opt_state), metrics
 
     def eval_step(self, params: Any, batch: dict[str, jax.Array]) -> jax.Array:
@@ -206,11 +211,13 @@ class Trainer(Configurable):
             values = {k: float(v) for k, v in jax.device_get(p["arrays"]).items()}
             now = time.perf_counter()
             step_time, last_time = now - last_time, now
-            if not (math.isfinite(values["loss"]) and math.isfinite(values["grad_norm"])):
+            bad = [k for k in ("loss", "grad_norm", "param_norm") if not math.isfinite(values[k])]
+            if bad:
                 checkpointer.wait()
                 good = checkpointer.latest_step()
                 where = f"step {good} in {checkpointer.directory}" if good is not None else "none (no checkpoint was saved yet)"
-                raise TrainingDiverged(f"loss is {values['loss']} (grad norm {values['grad_norm']}) at step {p['step']}: stopped; last good checkpoint: {where}")
+                found = ", ".join(f"{k} {values[k]}" for k in bad)
+                raise TrainingDiverged(f"{found} at step {p['step']}: training stopped; last good checkpoint: {where}")
             tokens_per_s = self.tokens_per_step() / step_time
             record = {"step": p["step"], **values, "step_time": step_time, "tokens_per_s": tokens_per_s,
                       "mfu": flops_per_token * tokens_per_s / (peak * jax.device_count()) if peak else None}
@@ -252,6 +259,11 @@ class Trainer(Configurable):
         with open(os.path.join(run_dir, "data.json"), "w", encoding="utf-8") as f:
             json.dump(info, f, indent=1)
             f.write("\n")
+
+
+def global_norm(tree: Any) -> jax.Array:
+    """The L2 norm of all leaves together, in float32 (optax renamed its own between releases)."""
+    return jnp.sqrt(sum(jnp.sum(jnp.square(x.astype(jnp.float32))) for x in jax.tree.leaves(tree)))
 
 
 def _truncate_metrics(path: str, last_step: int) -> None:

@@ -1,0 +1,115 @@
+"""The training loop: learning, metrics, exact resume, NaN stop, and 4 simulated devices."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import optax
+import pytest
+
+from cfgdiff.config import config_for_function
+from cfgdiff.recipes.lm import tiny_lm
+from cfgdiff.train.metrics import read_metrics
+from cfgdiff.train.optimizer import chain
+from cfgdiff.train.trainer import TrainingDiverged
+
+
+def test_tiny_lm_loss_falls_well_below_its_start(tiny_run):
+    losses = [r["loss"] for r in tiny_run["records"]]
+    assert len(losses) == 50
+    assert losses[0] > 5.0 and losses[-1] < 0.6 * losses[0]
+    assert tiny_run["records"][-1]["eval_loss"] < 0.6 * losses[0]
+
+
+def test_metrics_jsonl_has_one_record_per_step_with_every_metric(tiny_run):
+    records = read_metrics(tiny_run["run_dir"] / "metrics.jsonl")
+    assert [r["step"] for r in records] == list(range(1, 51))
+    assert {"loss", "grad_norm", "param_norm", "lr", "step_time", "tokens_per_s", "mfu"} <= set(records[0])
+    assert "compile_s" in records[0]
+    assert [r["step"] for r in records if "eval_loss" in r] == [25, 50]
+    assert records[0]["lr"] == 0.0 and records[5]["lr"] == pytest.approx(3e-3)
+
+
+def test_run_dir_records_the_corpus_hash(tiny_run):
+    info = json.loads((tiny_run["run_dir"] / "data.json").read_text())
+    assert len(info["corpus_sha256"]) == 64 and info["corpus_bytes"] > 0
+
+
+def test_checkpoints_are_saved_every_n_steps_and_at_the_end(tiny_run):
+    assert sorted(os.listdir(tiny_run["run_dir"] / "checkpoints")) == ["25", "50"]
+
+
+def test_an_interrupted_run_resumes_with_exactly_the_uninterrupted_losses(tiny_run, tmp_path):
+    cfg = tiny_lm()
+    cfg.checkpoint.every_steps = 10
+    trainer = cfg.instantiate()
+    real_batch = trainer.data.batch
+
+    def crash_at_33(step, shard=(0, 1)):
+        if step == 33:
+            raise KeyboardInterrupt
+        return real_batch(step, shard)
+
+    trainer.data.batch = crash_at_33
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run(str(tmp_path))
+    resumed = cfg.instantiate().run(str(tmp_path))
+    assert resumed[0]["step"] == 31
+    losses = [r["loss"] for r in read_metrics(tmp_path / "metrics.jsonl")]
+    assert losses == [r["loss"] for r in tiny_run["records"]]
+
+
+def test_a_finished_run_does_nothing_more(tiny_run):
+    assert tiny_lm().instantiate().run(str(tiny_run["run_dir"])) == []
+
+
+def nan_after(step: int) -> optax.GradientTransformation:
+    """Turns updates into NaN from ``step`` on (module level, so a config can name it)."""
+
+    def update(updates, state, params=None):
+        poison = jnp.where(state >= step, jnp.nan, 1.0)
+        return jax_tree_scale(updates, poison), state + 1
+
+    return optax.GradientTransformation(lambda params: jnp.zeros((), jnp.int32), update)
+
+
+def jax_tree_scale(tree, factor):
+    import jax
+
+    return jax.tree.map(lambda x: x * factor, tree)
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    cfg = tiny_lm()
+    cfg.checkpoint.every_steps = 5
+    cfg.optimizer = config_for_function(chain).set(transforms=[cfg.optimizer, config_for_function(nan_after).set(step=7)])
+    with pytest.raises(TrainingDiverged, match=r"param_norm nan at step 8: training stopped; last good checkpoint: step 5"):
+        cfg.instantiate().run(str(tmp_path))
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["5"]
+
+
+FOUR_DEVICES = """
+import json, sys
+from cfgdiff.recipes.lm import tiny_lm
+cfg = tiny_lm()
+cfg.set(max_steps=20, mesh_shape=(2, 2, 1))
+trainer = cfg.instantiate()
+specs = {k: list(v.spec) for k, v in trainer.state_sharding.params["layers"].items()}
+records = trainer.run(sys.argv[1])
+json.dump({"losses": [r["loss"] for r in records], "specs": specs, "batch": list(trainer.batch_sharding.spec)}, sys.stdout)
+"""
+
+
+def test_four_simulated_devices_on_a_data_by_fsdp_mesh_match_one_device(tiny_run, tmp_path):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES, str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["batch"] == [["data", "fsdp"], None]
+    assert out["specs"]["wq"] == [None, "fsdp", None]
+    one_device = [r["loss"] for r in tiny_run["records"][:20]]
+    assert out["losses"] == pytest.approx(one_device, rel=2e-3)
