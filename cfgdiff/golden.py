@@ -139,7 +139,7 @@ def _select(registry: Registry, names: Iterable[str]) -> list[str]:
     names = list(dict.fromkeys(names))
     for name in names:
         if name not in registry:
-            raise LookupError(registry.unknown(name))
+            registry[name]  # raises UnknownRecipeError, with a suggestion
     return names or list(registry)
 
 
@@ -244,7 +244,6 @@ def format_report(report: Report, color: bool = False) -> str:
     changed = [e for e in report.entries if e.old is not None and e.new is not None and e.status in ("changed", "written")]
     if changed:
         from cfgdiff import diff as diffing
-        from cfgdiff import render
     shared = shared_changes({e.name: (e.old, e.new) for e in changed})  # type: ignore[misc]
     if shared:
         lines.append("Changes shared by several recipes (said once):")
@@ -258,7 +257,9 @@ def format_report(report: Report, color: bool = False) -> str:
         lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {summary}")
         rest = diffing.diff(without_paths(e.old, drop), without_paths(e.new, drop))
         if report.action == "check" and rest:
-            lines.append(_indent(render.render_text(rest, color=color)))
+            from cfgdiff.render import render_text
+
+            lines.append(_indent(render_text(rest, color=color)))
         elif rest and drop:
             lines.append(f"  (besides the shared changes: {rest.summary()})")
         if report.action == "check":

@@ -64,6 +64,13 @@ class RecipeError(ValueError):
     """A recipe that cannot be registered, imported or built: ``recipe NAME: Type: message (file:line)``."""
 
 
+class UnknownRecipeError(KeyError):
+    """A recipe name that is not registered; the message suggests the closest one."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """A registered recipe: its name, function, module and ``file:line``."""
@@ -155,7 +162,7 @@ class Registry(Mapping[str, Recipe]):
         try:
             return self._recipes[name]
         except KeyError:
-            raise LookupError(self.unknown(name)) from None
+            raise UnknownRecipeError(self.unknown(name)) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._recipes)
@@ -331,8 +338,11 @@ def _by_reference(module_name: str, attr: str, start: str | os.PathLike) -> Reci
 # -- building at a git revision ---------------------------------------------------------
 
 # Runs in the worktree with the code at that revision; prints {name: {"text"|"error": ...}}.
+# A module found outside the worktree (an installed or editable copy filling a gap in an
+# old revision) is not the code at that revision: such a recipe counts as absent there.
 _AT_REVISION = """\
-import json, sys
+import json, os, sys
+worktree = os.path.realpath(sys.argv[1])
 try:
     from cfgdiff.recipes import discover
     registry = discover(".")
@@ -340,8 +350,10 @@ except Exception as e:
     print(f"{type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
     sys.exit(2)
 out = {}
-for name in sys.argv[1:]:
-    if name not in registry:
+for name in sys.argv[2:]:
+    recipe = registry.get(name)
+    module_file = getattr(sys.modules.get(recipe.module if recipe else ""), "__file__", None) or ""
+    if recipe is None or not os.path.realpath(module_file).startswith(worktree + os.sep):
         out[name] = {"error": registry.unknown(name)} if registry.errors else {"absent": True}
         continue
     try:
@@ -388,7 +400,7 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
         # The revision's own code first, before any installed (or editable) copy of it.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(cwd), env.get("PYTHONPATH")]))
         proc = subprocess.run(
-            [sys.executable, "-c", _AT_REVISION, *names],
+            [sys.executable, "-c", _AT_REVISION, str(worktree), *names],
             cwd=cwd,
             env=env,
             capture_output=True,
