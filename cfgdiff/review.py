@@ -26,6 +26,7 @@ from cfgdiff.golden import (
     GOLDEN_SUFFIX,
     golden_path,
     name_list,
+    require_project,
     shared_changes,
     update_command,
     without_paths,
@@ -94,10 +95,11 @@ def review(base: str | None = None, start: str = ".") -> Review:
     ``base`` defaults to the upstream branch, else ``main``.
     """
     registry = discover(start)
+    require_project(registry)
     root = registry.root
+    toplevel = Path(_git(root, "rev-parse", "--show-toplevel", what=f"{root} is not in a git repository")).resolve()
     base = base or _upstream(root) or "main"
     merge_base = _git(root, "merge-base", base, "HEAD", what=f"no merge base with {base!r} (is it a branch or revision here? use --base REV)")
-    toplevel = Path(_git(root, "rev-parse", "--show-toplevel")).resolve()
     golden_rel = registry.golden_dir.resolve().relative_to(toplevel).as_posix()
     before = _golden_files_at(root, merge_base, golden_rel)
 
