@@ -40,7 +40,7 @@ def install(start: str | os.PathLike = ".", force: bool = False) -> tuple[Path, 
     An existing different hook is kept unless ``force``; then it is saved beside as
     ``pre-commit.before-cfgdiff``.
     """
-    hooks_dir = Path(start).resolve() / _git(start, "rev-parse", "--git-path", "hooks")
+    hooks_dir = (Path(start).resolve() / _git(start, "rev-parse", "--git-path", "hooks")).resolve()
     hook = hooks_dir / "pre-commit"
     what = "installed"
     if hook.exists():
