@@ -275,3 +275,86 @@ def sample(run_dir: str, prompt: str, tokens: int, temperature: float, top_k: in
     model, seq_len = model_from_run(run_dir)
     params, _ = load_params(run_dir, model)
     click.echo(prompt + generate(model, params, prompt, tokens, seq_len, temperature=temperature, top_k=top_k, seed=seed))
+
+
+# -- comparing configs: cfgdiff.sources / diff / render / gitsetup ----------------------
+
+
+@main.command("diff")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="text for a terminal, markdown for a pull-request comment, json for programs.")
+@click.option("--stat", is_flag=True, help="Only counts per top-level subtree.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether the configs differ.")
+@click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
+@click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
+@color_option
+@click.pass_context
+def diff_command(
+    ctx: click.Context, old: str, new: str, fmt: str, stat: bool, quiet: bool, ignore: tuple[str, ...], only: str | None, color: str
+) -> None:
+    """What differs between two configs, field by field.
+
+    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different; 2: trouble.
+    """
+    from cfgdiff import sources
+    from cfgdiff.diff import diff
+
+    if stat and fmt != "text":
+        raise click.UsageError("--stat prints text; leave out --format")
+    result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
+    if not quiet:
+        from cfgdiff import render
+
+        colored = use_color(color) and fmt == "text"
+        if stat:
+            text = render.render_stat(result, color=colored)
+        elif fmt == "markdown":
+            text = render.render_markdown(result)
+        elif fmt == "json":
+            text = render.render_json(result)
+        else:
+            text = render.render_text(result, color=colored)
+        click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
+    ctx.exit(1 if result else 0)
+
+
+@main.command("show")
+@click.argument("source", metavar="SOURCE")
+@click.option("--textconv", is_flag=True, help="For git's textconv: never fail; print input that is not a config unchanged.")
+@color_option
+def show(source: str, textconv: bool, color: str) -> None:
+    """A config's canonical text: one sorted 'path: value' line per field."""
+    from cfgdiff import canonical, sources
+
+    if textconv:
+        try:
+            text = canonical.dumps(sources.resolve(source)) if os.path.getsize(source) else ""
+        except (*USER_ERRORS, UnicodeDecodeError):
+            with open(source, "rb") as f:
+                sys.stdout.buffer.write(f.read())
+            return
+        click.echo(text, nl=False)
+        return
+    text = canonical.dumps(sources.resolve(source))
+    colored = use_color(color)
+    if colored:
+        from cfgdiff.render import highlight_canonical
+
+        text = highlight_canonical(text, color=True)
+    click.echo(text, nl=False, color=colored)
+
+
+@main.command("git-setup")
+@click.option("--pattern", metavar="GLOB", help="Files to show field by field, a .gitattributes pattern "
+              "(default: <golden_dir>/*.txt from [tool.cfgdiff]).")
+@click.option("--undo", is_flag=True, help="Remove the diff driver and its .gitattributes lines.")
+def git_setup(pattern: str | None, undo: bool) -> None:
+    """Make 'git diff' and 'git log -p' show golden files field by field (a textconv driver)."""
+    from cfgdiff import gitsetup
+
+    root = gitsetup.repository_root()
+    done = gitsetup.undo(root) if undo else gitsetup.setup(root, pattern or gitsetup.default_pattern(root))
+    for line in done:
+        click.echo(line)

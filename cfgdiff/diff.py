@@ -1,0 +1,768 @@
+"""Compare two configs field by field: what changed, was added, removed or moved.
+
+The diff is keyed by path and works on canonical lines (``path: value``): two files are
+compared as sets of lines, so only the few lines that differ are ever parsed, and the
+work is linear in the number of fields (a sort of each side, done in C, is the only
+exception). On top of the per-field facts it recovers the structure a reviewer thinks in:
+
+* **Targets.** A changed ``klass``/``fn``/``partial`` line groups every difference under
+  its node into one entry ("attention: MultiheadAttention -> GroupedQueryAttention"), as
+  do a node that appears or disappears whole and a leaf that became a node (or back).
+* **Moves.** A subtree that left one path and arrived at another is one move, with any
+  differences inside it. List items are matched by content, so inserting one item in a
+  list reads as one added item plus moves, not as every later item renumbered.
+* **Types.** Values are compared type-strictly (``1``, ``1.0``, ``True`` and ``'1'`` all
+  differ); texts that spell the same value (``"a"`` and ``'a'``) are not a change.
+
+>>> d = diff("a: 1\\nb: 'x'\\n", "a: 2\\nb: 'x'\\nc: None\\n")
+>>> d.summary()
+'1 changed, 1 added, 0 removed (1 unchanged)'
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from itertools import repeat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from cfgdiff import canonical, paths
+from cfgdiff.canonical import FlatConfig, ParseError, Raw, format_value, parse_value, values_equal
+
+#: The field that names a node's target (AXLearn's ``klass``/``fn``; ours for partials).
+TARGET_KEYS = ("klass", "fn", "partial")
+
+# A subtree needs this many fields to be a move candidate: single values that happen to
+# be equal (``dropout: 0.1`` removed, ``eps: 0.1`` added) are not a rename.
+_MIN_MOVE_FIELDS = 2
+# Two subtrees whose lines overlap this much (Jaccard) are one subtree, changed.
+_SIMILAR = 0.5
+# Beyond this many candidate pairs, only exact and same-path matches are tried.
+_MAX_FUZZY_PAIRS = 10_000
+
+
+# -- result types ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A field whose value differs: ``path: old -> new``."""
+
+    path: str
+    old: Any
+    new: Any
+
+    @property
+    def type_note(self) -> str:
+        """``'int -> str'`` when the two values differ in type (and neither is None), else ''."""
+        if self.old is None or self.new is None or type(self.old) is type(self.new):
+            return ""
+        return f"{type_name(self.old)} -> {type_name(self.new)}"
+
+
+@dataclass(frozen=True)
+class Added:
+    """A field only the new config has."""
+
+    path: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class Removed:
+    """A field only the old config has."""
+
+    path: str
+    value: Any
+
+
+Field = Union[Changed, Added, Removed]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A subtree standing where the other side has a leaf or nothing (a group's headline)."""
+
+    target: Any  # the node's klass/fn/partial value, or None
+    fields: int
+
+
+@dataclass(frozen=True)
+class Group:
+    """Differences under one node that a reviewer reads as a single change.
+
+    ``kind`` is ``'target'`` (its klass/fn/partial changed), ``'added'``/``'removed'`` (the
+    node appears or disappears whole) or ``'replaced'`` (a leaf became a node, or back).
+    ``old``/``new`` are the headline: target values, leaf values, or :class:`Node`.
+    ``fields`` are the field-level differences under the node, in path order.
+    """
+
+    kind: str
+    path: str
+    old: Any
+    new: Any
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A subtree that left ``old_path`` and arrived at ``new_path``.
+
+    ``size`` counts its fields; ``diff`` holds the differences inside it, with paths
+    relative to the subtree (``.eps``, ``[0].klass``); it is empty for a pure move.
+    """
+
+    old_path: str
+    new_path: str
+    size: int
+    diff: Diff
+
+
+Entry = Union[Changed, Added, Removed, Group, Moved]
+
+
+@dataclass
+class Diff:
+    """What differs between two configs.
+
+    ``changed``/``added``/``removed`` list every field-level difference outside moved
+    subtrees (those inside target groups included); ``moved`` lists moved subtrees;
+    ``groups`` say which fields belong together; ``unchanged`` counts the fields that are
+    the same at the same path.
+    """
+
+    changed: list[Changed] = field(default_factory=list)
+    added: list[Added] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)
+    moved: list[Moved] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    unchanged: int = 0
+    old_source: str = "<old>"
+    new_source: str = "<new>"
+
+    def __bool__(self) -> bool:
+        """True when anything differs."""
+        return bool(self.changed or self.added or self.removed or self.moved)
+
+    def counts(self) -> dict[str, int]:
+        """Field counts, differences inside moved subtrees included; ``moved`` counts subtrees."""
+        counts = {"changed": len(self.changed), "added": len(self.added), "removed": len(self.removed), "moved": len(self.moved)}
+        for move in self.moved:
+            inner = move.diff.counts()
+            for key in counts:
+                counts[key] += inner[key]
+        counts["unchanged"] = self.unchanged
+        return counts
+
+    def summary(self) -> str:
+        """The tally line: ``'3 changed, 2 added, 1 removed, 1 moved (44,994 unchanged)'``."""
+        return summary_line(self.counts())
+
+    def entries(self) -> list[Entry]:
+        """What to show, in path order: groups, moves, and the fields in neither."""
+        grouped = {id(f) for g in self.groups for f in g.fields}
+        out: list[Entry] = [f for f in (*self.changed, *self.added, *self.removed) if id(f) not in grouped]
+        out.extend(self.groups)
+        out.extend(self.moved)
+        out.sort(key=lambda e: paths.sort_key(entry_path(e)))
+        return out
+
+
+def summary_line(counts: Mapping[str, int]) -> str:
+    """``'3 changed, 2 added, 1 removed, 1 moved (44,994 unchanged)'``; moves only when any."""
+    text = f"{counts['changed']:,} changed, {counts['added']:,} added, {counts['removed']:,} removed"
+    if counts.get("moved"):
+        text += f", {counts['moved']:,} moved"
+    return text + f" ({counts.get('unchanged', 0):,} unchanged)"
+
+
+def entry_path(entry: Entry) -> str:
+    """The path an entry is shown at (a move's destination)."""
+    return entry.new_path if isinstance(entry, Moved) else entry.path
+
+
+def type_name(value: Any) -> str:
+    """A short type name for notes: ``int``, ``str``, ``symbol``, ``raw text``, ..."""
+    if isinstance(value, canonical.Symbol):
+        return "symbol"
+    if isinstance(value, Raw):
+        return "raw text"
+    if isinstance(value, Node):
+        return "node"
+    return type(value).__name__
+
+
+# -- inputs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """Canonical text and where it came from; diffed without parsing its unchanged lines."""
+
+    text: str
+    source: str = "<text>"
+
+
+ConfigLike = Union[FlatConfig, Text, str, "os.PathLike[str]", Any]
+
+
+def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: str | None = None) -> Diff:
+    """Compare two configs field by field.
+
+    Each side is a :class:`FlatConfig`, a :class:`Text`, canonical text as a ``str``, a
+    file as an ``os.PathLike``, or a config tree (anything ``canonical.flatten`` takes).
+    ``ignore`` drops paths matching any glob (``*`` matches any text; a pattern that
+    matches a node drops its subtree); ``only`` keeps the subtree at one path prefix.
+    Raises ParseError (``FILE:LINE: ...``) for malformed text.
+    """
+    old_side = _side(old, "<old>")
+    new_side = _side(new, "<new>")
+    keep = path_filter(ignore=ignore, only=only)
+    if keep is not None:
+        old_side = old_side.filtered(keep)
+        new_side = new_side.filtered(keep)
+    result = _diff_sides(old_side, new_side)
+    result.old_source, result.new_source = old_side.source, new_side.source
+    return result
+
+
+def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
+    """A ``path -> bool`` keep-predicate for ``--ignore``/``--only``, or None to keep all."""
+    if not ignore and not only:
+        return None
+    ignored = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in ignore) + r"(?=[.\[/]|\Z)") if ignore else None
+    if only:
+        prefix = only.rstrip("./")
+        starts = tuple(prefix + sep for sep in ".[/") if prefix else ("",)
+    def keep(path: str) -> bool:
+        if only and path != prefix and not path.startswith(starts):
+            return False
+        return ignored is None or ignored.match(path) is None
+    return keep
+
+
+def _glob_regex(glob: str) -> str:
+    # Brackets are literal (paths are full of them); only * and ? are wildcards.
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
+
+
+def _side(value: ConfigLike, default_source: str) -> _Side:
+    if isinstance(value, FlatConfig):
+        return _Side.from_flat(value)
+    if isinstance(value, Text):
+        return _Side.from_text(value.text, value.source)
+    if isinstance(value, str):
+        return _Side.from_text(value, default_source)
+    if isinstance(value, os.PathLike):
+        with open(value, encoding="utf-8") as f:
+            return _Side.from_text(f.read(), os.fspath(value))
+    canonical._register_optional_types()
+    return _Side.from_flat(canonical.flatten(value))
+
+
+# -- one side of a diff: its canonical lines --------------------------------------------
+
+
+class _Side:
+    """The canonical lines of one config, sorted, with the lookups the diff needs.
+
+    ``lines`` are ``path: value`` lines (comments and blanks dropped); ``values`` holds
+    exact values where the side came from a FlatConfig, else values are parsed on demand.
+    Subtree lookups bisect the sorted lines: the lines under ``p`` are those starting
+    with ``p.``, ``p[``, ``p/`` or ``p: ``, each a contiguous run.
+    """
+
+    def __init__(self, lines: list[str], source: str, values: Mapping[str, Any] | None = None, text: str | None = None):
+        lines.sort()
+        self.lines = lines
+        self.lineset = set(lines)
+        self.source = source
+        self._values = values
+        self._text = text
+
+    @classmethod
+    def from_text(cls, text: str, source: str) -> _Side:
+        """Read canonical text, checking it only as far as is cheap (see :func:`_content_lines`)."""
+        lines = _content_lines(text)
+        side = cls(lines, source, text=text) if lines is not None else None
+        if side is None or len(side.lineset) != len(lines):
+            # Something unusual (or a line given twice): the exact reader normalises the
+            # lines or raises ParseError with the line number.
+            side = cls(_exact_lines(text, source), source, text=text)
+        return side
+
+    @classmethod
+    def from_flat(cls, flat: FlatConfig) -> _Side:
+        lines = [f"{path}: {format_value(value)}" for path, value in flat.items()]
+        return cls(lines, getattr(flat, "source", "<config>"), values=flat)
+
+    def filtered(self, keep: Any) -> _Side:
+        lines = [line for line in self.lines if keep(line.partition(": ")[0])]
+        return _Side(lines, self.source, self._values, self._text)
+
+    def sub(self, prefix: str) -> _Side:
+        """The subtree under ``prefix``, with paths relative to it."""
+        n = len(prefix)
+        values = None if self._values is None else _Prefixed(self._values, prefix)
+        return _Side([line[n:] for line in self.range(prefix)], self.source, values)
+
+    def value(self, path: str, text: str) -> Any:
+        if self._values is not None:
+            return self._values[path]
+        return parse_value(text) if text else Raw("")
+
+    def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[int, int]]:
+        lines = self.lines
+        spans = []
+        for sep in seps:
+            start = prefix + sep
+            end = start[:-1] + chr(ord(start[-1]) + 1)
+            i = bisect.bisect_left(lines, start)
+            j = bisect.bisect_left(lines, end, i)
+            if j > i:
+                spans.append((i, j))
+        return spans
+
+    def range(self, prefix: str) -> list[str]:
+        """The lines at ``prefix`` and under it, sorted."""
+        return [line for i, j in self._spans(prefix) for line in self.lines[i:j]]
+
+    def size(self, prefix: str) -> int:
+        """How many fields stand at or under ``prefix``."""
+        return sum(j - i for i, j in self._spans(prefix))
+
+    def count_path(self, path: str) -> int:
+        """How many lines give exactly ``path`` (more than one is a malformed file)."""
+        return sum(j - i for i, j in self._spans(path, (": ",)))
+
+    def raise_duplicate(self) -> None:
+        """Report a malformed line found while diffing, with its line number."""
+        if self._text is not None:
+            _exact_lines(self._text, self.source)
+        raise ParseError(f"{self.source}: a field path appears twice or is malformed")
+
+
+class _Prefixed(Mapping):
+    """A view of a values mapping under a path prefix, keyed by relative path."""
+
+    def __init__(self, values: Mapping[str, Any], prefix: str) -> None:
+        self._values, self._prefix = values, prefix
+
+    def __getitem__(self, path: str) -> Any:
+        return self._values[self._prefix + path]
+
+    def __iter__(self) -> Iterator[str]:
+        n = len(self._prefix)
+        return (p[n:] for p in self._values if is_under(p, self._prefix))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+_LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
+
+
+def _content_lines(text: str) -> list[str] | None:
+    """The ``path: value`` lines of canonical text, sorted; None when the text needs the
+    exact reader (unusual line breaks, indented or blank-looking lines, too few ``: ``).
+
+    Sorting does the filtering without a Python loop: blank and indented lines sort
+    before ``!`` and comments between ``#`` and ``$``. Lines that both sides share are
+    never checked one by one: they are counted, and compared as text.
+    """
+    if not text.isascii() or any(c in text for c in _LINE_BREAKS):
+        return None
+    lines = text.split("\n")
+    lines.sort()
+    low = bisect.bisect_left(lines, "!")
+    if any(lines[:low]):  # not just empty lines: whitespace, or an indented path
+        return None
+    hash_start = bisect.bisect_left(lines, "#", low)
+    hash_end = bisect.bisect_left(lines, "$", hash_start)
+    content = lines[low:hash_start] + lines[hash_end:] if hash_end > hash_start else lines[low:]
+    if text.count(": ") < len(content):  # some line has no separator
+        return None
+    return content
+
+
+def _exact_lines(text: str, source: str) -> list[str]:
+    """Validate text line by line exactly as ``canonical.loads`` does; return normalised lines."""
+    canonical.loads(text, source)
+    lines = []
+    for line in text.splitlines():
+        if not line or line[0] == "#" or line.isspace():
+            continue
+        lines.append(line if ": " in line else f"{line[:-1]}: ")  # AXLearn's ``path:`` (empty value)
+    return lines
+
+
+# -- path structure --------------------------------------------------------------------
+
+
+def segment_starts(path: str) -> list[int]:
+    """Where each segment after the first begins: the index of its ``.``, ``[`` or ``/``.
+
+    Dict keys are skipped as a whole (``['a.b']`` holds no boundary).
+    """
+    if "'" not in path and '"' not in path and "(" not in path:
+        return [i for i, c in enumerate(path) if c in ".[/" and i > 0]
+    starts, i, n = [], 0, len(path)
+    while i < n:
+        c = path[i]
+        if c in "./" and i > 0:
+            starts.append(i)
+        elif c == "[":
+            if i > 0:
+                starts.append(i)
+            i = _end_of_key(path, i + 1)
+            continue
+        i += 1
+    return starts
+
+
+def _end_of_key(path: str, i: int) -> int:
+    """The index after the ``]`` closing a key that starts at ``i``."""
+    depth, quote = 0, ""
+    while i < len(path):
+        c = path[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")}":
+            depth -= 1
+        elif c == "]":
+            if depth == 0:
+                return i + 1
+            depth -= 1
+        i += 1
+    return i
+
+
+def prefixes(path: str) -> list[str]:
+    """The proper ancestors of a path, outermost first: ``a.b[0].c`` -> ``a``, ``a.b``, ``a.b[0]``."""
+    return [path[:i] for i in segment_starts(path)]
+
+
+def parent(path: str) -> str:
+    """The path one segment up ('' for a top-level field)."""
+    starts = segment_starts(path)
+    return path[: starts[-1]] if starts else ""
+
+
+def last_segment(path: str) -> str:
+    """The last segment as written: ``a.b`` -> ``b``, ``a[0]`` -> ``[0]``."""
+    starts = segment_starts(path)
+    if not starts:
+        return path.lstrip("./")
+    tail = path[starts[-1] :]
+    return tail[1:] if tail[0] in "./" else tail
+
+
+def top_level(path: str) -> str:
+    """The first segment: the subtree a path is counted under (``mesh_rules[7][0]`` -> ``mesh_rules``)."""
+    starts = segment_starts(path)
+    return path[: starts[0]] if starts else path
+
+
+def is_under(path: str, prefix: str) -> bool:
+    """Whether ``path`` is ``prefix`` or inside it (at a segment boundary)."""
+    if not prefix:
+        return True
+    return path == prefix or (path.startswith(prefix) and path[len(prefix)] in ".[/")
+
+
+_ITEM = re.compile(r"\[[0-9]+\]\Z")
+
+
+# -- the diff --------------------------------------------------------------------------
+
+
+def _split(lines: Iterable[str], side: _Side) -> dict[str, str]:
+    """``{path: value text}`` of differing lines; a path given twice is a malformed file."""
+    out: dict[str, str] = {}
+    for line in lines:
+        path, _, text = line.partition(": ")
+        if path in out or not path or path != path.strip():
+            side.raise_duplicate()
+        out[path] = text
+    return out
+
+
+def _diff_sides(old: _Side, new: _Side) -> Diff:
+    only_old = old.lineset - new.lineset
+    only_new = new.lineset - old.lineset
+    result = Diff(unchanged=len(old.lineset) - len(only_old), old_source=old.source, new_source=new.source)
+    if not only_old and not only_new:
+        return result
+    rem = _split(only_old, old)
+    add = _split(only_new, new)
+    # A differing path that also stands on a line both sides share is given twice.
+    for path in rem:
+        if new.count_path(path) != (path in add):
+            old.raise_duplicate()
+    for path in add:
+        if old.count_path(path) != (path in rem):
+            new.raise_duplicate()
+    # Texts that differ but spell the same value ("a" / 'a', 1e-8 / 1e-08) are no change.
+    same = {p for p in rem.keys() & add.keys() if values_equal(old.value(p, rem[p]), new.value(p, add[p]))}
+    result.unchanged += len(same)
+
+    moves = _find_moves(old, new, {p: t for p, t in rem.items() if p not in same}, {p: t for p, t in add.items() if p not in same})
+    if moves:
+        rem, add, lost = _account_moves(old, new, rem, add, same, moves)
+        result.unchanged -= lost
+    for old_path, new_path in moves:
+        inner = _diff_sides(old.sub(old_path), new.sub(new_path))
+        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner))
+
+    both = rem.keys() & add.keys()
+    for path in sorted(both - same, key=sort_key):
+        result.changed.append(Changed(path, old.value(path, rem[path]), new.value(path, add[path])))
+    for path in sorted(add.keys() - both, key=sort_key):
+        result.added.append(Added(path, new.value(path, add[path])))
+    for path in sorted(rem.keys() - both, key=sort_key):
+        result.removed.append(Removed(path, old.value(path, rem[path])))
+    result.moved.sort(key=lambda m: sort_key(m.new_path))
+    result.groups = _groups(result, old, new, moves)
+    return result
+
+
+def sort_key(path: str) -> tuple:
+    """Canonical path order, for relative paths (``.x``, ``[0]``) too."""
+    return paths.sort_key(path.lstrip("."))
+
+
+def _account_moves(
+    old: _Side, new: _Side, rem: dict[str, str], add: dict[str, str], same: set[str], moves: list[tuple[str, str]]
+) -> tuple[dict[str, str], dict[str, str], int]:
+    """Re-read the per-path facts now that moved subtrees belong to their moves.
+
+    A field under a move's source left with the move; if the new config has a field at
+    that path outside any move, that field is an addition, even when its text equals the
+    old one (the old subtree moved away and another took its place); and the reverse.
+    Returns what is left to report as removed and added, and how many fields that were
+    counted unchanged belong to a move instead.
+    """
+    gone_old = {line.partition(": ")[0] for p, _ in moves for line in old.range(p)}
+    gone_new = {line.partition(": ")[0] for _, q in moves for line in new.range(q)}
+    rem_left = {p: t for p, t in rem.items() if p not in gone_old}
+    add_left = {p: t for p, t in add.items() if p not in gone_new}
+    lost = 0
+    for path in gone_old ^ gone_new:
+        in_old = path in gone_old or old.count_path(path) > 0
+        in_new = path in gone_new or new.count_path(path) > 0
+        if in_old and in_new and (path not in rem or path in same):
+            lost += 1
+        if path in gone_new and in_old:
+            rem_left[path] = rem[path] if path in rem else _text_at(old, path)
+        if path in gone_old and in_new:
+            add_left[path] = add[path] if path in add else _text_at(new, path)
+    for path in gone_old & gone_new:
+        lost += path not in rem or path in same
+    return rem_left, add_left, lost
+
+
+def _text_at(side: _Side, path: str) -> str:
+    """The value text of the one line that gives ``path``."""
+    (i, _), = side._spans(path, (": ",))
+    return side.lines[i].partition(": ")[2]
+
+
+# -- moves -----------------------------------------------------------------------------
+
+
+def _find_moves(old: _Side, new: _Side, rem: Mapping[str, str], add: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Pairs (old prefix, new prefix) of subtrees that moved; see the module docstring."""
+    old_cands = _candidates(old, new, rem.keys())
+    new_cands = _candidates(new, old, add.keys())
+    if not old_cands or not new_cands:
+        return []
+    moves: list[tuple[str, str]] = []
+    _match(old, new, old_cands, new_cands, moves)
+    return moves
+
+
+def _candidates(side: _Side, other: _Side, dirty: Iterable[str]) -> set[str]:
+    """Subtrees of ``side`` that may have moved: list items holding a difference, and
+    the outermost nodes the other side lacks entirely."""
+    found: set[str] = set()
+    absent: dict[str, bool] = {}
+    for path in dirty:
+        for prefix in prefixes(path):
+            missing = absent.get(prefix)
+            if missing is None:
+                missing = absent[prefix] = not other.size(prefix)
+            if missing or _ITEM.search(prefix):
+                found.add(prefix)
+            if missing:
+                break  # deeper prefixes are inside this absent node
+    return {p for p in found if side.size(p) >= _MIN_MOVE_FIELDS}
+
+
+def _outermost(cands: Iterable[str]) -> list[str]:
+    cands = set(cands)
+    return sorted((c for c in cands if not any(p in cands for p in prefixes(c))), key=sort_key)
+
+
+def _content(side: _Side, prefix: str) -> tuple[str, ...]:
+    n = len(prefix)
+    return tuple(line[n:] for line in side.range(prefix))
+
+
+def _similarity(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+def _match(old: _Side, new: _Side, old_cands: set[str], new_cands: set[str], moves: list[tuple[str, str]]) -> None:
+    """Pair the outermost candidates: equal content first, then the same path when
+    similar, then the most similar; recurse into the subtrees that stay in place."""
+    o_top, n_top = _outermost(old_cands), _outermost(new_cands)
+    by_content: dict[tuple[str, ...], list[str]] = {}
+    for q in n_top:
+        by_content.setdefault(_content(new, q), []).append(q)
+    o_left: list[str] = []
+    n_left = set(n_top)
+    for p in o_top:
+        q = next((q for q in by_content.get(_content(old, p), ()) if q in n_left), None)
+        if q is None:
+            o_left.append(p)
+        else:
+            moves.append((p, q))
+            n_left.discard(q)
+
+    in_place: list[str] = []
+    o_rest: list[str] = []
+    for p in o_left:
+        if p in n_left and _similarity(set(_content(old, p)), set(_content(new, p))) >= _SIMILAR:
+            in_place.append(p)
+            n_left.discard(p)
+        else:
+            o_rest.append(p)
+    n_rest = sorted(n_left, key=sort_key)
+    if o_rest and n_rest and len(o_rest) * len(n_rest) <= _MAX_FUZZY_PAIRS:
+        new_sets = [set(_content(new, q)) for q in n_rest]
+        scored = []
+        for i, p in enumerate(o_rest):
+            a = set(_content(old, p))
+            for j, b in enumerate(new_sets):
+                s = _similarity(a, b)
+                if s >= _SIMILAR:
+                    scored.append((-s, i, j))
+        scored.sort()
+        taken_o: set[int] = set()
+        taken_n: set[int] = set()
+        for _, i, j in scored:
+            if i not in taken_o and j not in taken_n:
+                taken_o.add(i)
+                taken_n.add(j)
+                moves.append((o_rest[i], n_rest[j]))
+        o_rest = [p for i, p in enumerate(o_rest) if i not in taken_o]
+        n_rest = [q for j, q in enumerate(n_rest) if j not in taken_n]
+
+    # Unpaired subtrees whose path the other side still has (and did not move away)
+    # were rewritten in place: look for moves inside them.
+    sources, targets = [p for p, _ in moves], [q for _, q in moves]
+    for p in {*o_rest, *n_rest}:
+        if new.size(p) and old.size(p) and not _inside(p, sources) and not _inside(p, targets):
+            in_place.append(p)
+    for p in in_place:
+        inner_old = {c for c in old_cands if c != p and is_under(c, p)}
+        inner_new = {c for c in new_cands if c != p and is_under(c, p)}
+        if inner_old and inner_new:
+            _match(old, new, inner_old, inner_new, moves)
+
+
+def _inside(path: str, prefixes_: Iterable[str]) -> bool:
+    return any(is_under(path, p) or is_under(p, path) for p in prefixes_)
+
+
+# -- groups ----------------------------------------------------------------------------
+
+
+def _groups(d: Diff, old: _Side, new: _Side, moves: list[tuple[str, str]]) -> list[Group]:
+    """Find the nodes whose differences read as one change; each field joins the outermost."""
+    if len(d.changed) + len(d.added) + len(d.removed) < 2:
+        return []
+    added = {f.path: f for f in d.added}
+    removed = {f.path: f for f in d.removed}
+    heads: dict[str, tuple[str, Any, Any]] = {}
+    for f in d.changed:
+        if last_segment(f.path) in TARGET_KEYS:
+            heads.setdefault(parent(f.path), ("target", f.old, f.new))
+    for kind, here, there, other, gone in (
+        ("added", added, removed, old, [p for p, _ in moves]),
+        ("removed", removed, added, new, [q for _, q in moves]),
+    ):
+        for path in here:
+            for prefix in prefixes(path):
+                if prefix in there:  # the other side has a leaf where this side has a node
+                    heads.setdefault(prefix, ("replaced", None, None))
+                    break
+                if not _live(other, prefix, gone):
+                    heads.setdefault(prefix, (kind, None, None))
+                    break
+
+    members: dict[str, list[Field]] = {}
+    for f in (*d.changed, *d.added, *d.removed):
+        for owner in ("", *prefixes(f.path), f.path):
+            if owner in heads and (owner != f.path or heads[owner][0] == "replaced"):
+                members.setdefault(owner, []).append(f)
+                break
+
+    groups = []
+    for path, fields in members.items():
+        kind, old_head, new_head = heads[path]
+        if len(fields) < 2:
+            continue  # one field is its own entry
+        if kind != "target":
+            old_head, new_head = _headline(path, fields, removed, Removed), _headline(path, fields, added, Added)
+        fields.sort(key=lambda f: sort_key(f.path))
+        groups.append(Group(kind, path, old_head, new_head, tuple(fields)))
+    return groups
+
+
+def _live(side: _Side, prefix: str, gone: list[str]) -> bool:
+    """Whether ``side`` has a field at or under ``prefix`` that did not move away."""
+    size = side.size(prefix)
+    if not gone or not size:
+        return bool(size)
+    if any(is_under(prefix, g) for g in gone):
+        return False
+    # A node whose items moved (within it or elsewhere) still stands as a container.
+    return any(g != prefix and is_under(g, prefix) for g in gone) or size > 0
+
+
+def _headline(path: str, fields: list[Field], side_fields: Mapping[str, Field], kind: type) -> Any:
+    """One side of a node group's headline: its leaf value, a Node, or None (absent)."""
+    if path in side_fields:
+        return side_fields[path].value
+    mine = [f for f in fields if isinstance(f, kind)]
+    if not mine:
+        return None
+    target = next((f.value for f in mine if parent(f.path) == path and last_segment(f.path) in TARGET_KEYS), None)
+    return Node(target, len(mine))
+
+
+# -- element-level detail for container values ----------------------------------------
+
+
+def element_diff(old: Any, new: Any) -> Diff | None:
+    """For two list/tuple/dict values of the same type, what differs inside them.
+
+    ``[1, 2, 3] -> [1, 5, 3]`` gives ``[1]: 2 -> 5``; None for anything else.
+    """
+    if type(old) is not type(new) or not isinstance(old, (list, tuple, dict)):
+        return None
+    try:
+        return diff(canonical.flatten(old), canonical.flatten(new))
+    except canonical.CanonicalError:
+        return None
