@@ -259,7 +259,10 @@ def format_report(report: Report, color: bool = False) -> str:
         if report.action == "check" and rest:
             from cfgdiff.render import render_text
 
-            lines.append(_indent(render_text(rest, color=color)))
+            body = render_text(rest, color=color).rstrip("\n").splitlines()[:-1]  # its tally: said above
+            lines.append(_indent("\n".join(body)))
+        elif report.action == "check":
+            lines.append("  (only the shared changes above)")
         elif rest and drop:
             lines.append(f"  (besides the shared changes: {rest.summary()})")
         if report.action == "check":

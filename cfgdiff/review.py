@@ -24,6 +24,7 @@ from cfgdiff.canonical import FlatConfig, ParseError, loads
 from cfgdiff.golden import (
     FieldChange,
     GOLDEN_SUFFIX,
+    field_changes,
     golden_path,
     name_list,
     require_project,
@@ -235,6 +236,12 @@ def _rest(item: RecipeReview, drop: set[str]) -> Any:
     return diff(without_paths(item.old, drop), without_paths(item.new, drop))
 
 
+def _field_paths(item: RecipeReview) -> set[str]:
+    """Paths of the fields that differ between the recipe's old and new config."""
+    assert item.old is not None and item.new is not None
+    return {change.path for change in field_changes(item.old, item.new)}
+
+
 def _headline(item: RecipeReview) -> str:
     from cfgdiff.diff import diff
 
@@ -263,8 +270,10 @@ def format_text(result: Review, color: bool = False) -> str:
             from cfgdiff.render import render_text
 
             rest = _rest(item, drop)
-            if rest:
-                lines.extend("  " + line for line in render_text(rest, color=color).rstrip("\n").splitlines())
+            if rest:  # the body of the diff; its tally line is the headline's business
+                lines.extend("  " + line for line in render_text(rest, color=color).rstrip("\n").splitlines()[:-1])
+            else:
+                lines.append("  (only the shared changes above)")
     lines.extend(f"error: {e}" for e in result.errors)
     if result.callouts:
         lines.append("Needs attention:")
@@ -298,7 +307,12 @@ def format_markdown(result: Review) -> str:
             from cfgdiff.render import render_markdown
 
             rest = _rest(item, drop)
-            body = render_markdown(rest) if rest else "Only the shared changes above."
+            if not rest:
+                body = "Only the shared changes above."
+            elif _field_paths(item) & drop:
+                body = "Besides the shared changes above:\n" + render_markdown(rest).split("\n", 1)[1]
+            else:
+                body = render_markdown(rest)
         summary = f"<code>{_escape(item.name)}</code>: {_escape(_headline(item))}"
         sections.append(f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n" if body else f"- {summary}\n")
     if not sections and not result.shared:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import RECIPES, write_project
+from cfgdiff import golden
+from cfgdiff.recipes import discover
+from tests.conftest import RECIPES, forget_recipe_modules, write_project
 
 SMOKE_TEST = "def test_smoke():\n    assert True\n"
 
@@ -18,8 +20,8 @@ def recipe_project(pytester: pytest.Pytester):
         f.write('\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
     pytester.syspathinsert()
     pytester.makeconftest("import sys\nsys.dont_write_bytecode = True\n")
-    result = pytester.run("cfgdiff", "golden", "update")
-    assert result.ret == 0, result.stdout.str()
+    assert golden.update(discover(pytester.path)).exit_code == 0
+    forget_recipe_modules()  # the runs below import the recipes afresh, as pytest would
     return pytester.path / package / "__init__.py"
 
 

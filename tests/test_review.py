@@ -60,7 +60,8 @@ def test_review_shows_each_change_once_and_calls_out_a_golden_file_left_behind(b
     markdown = format_markdown(result)
     assert markdown.splitlines()[0] == MARKER
     assert "`optimizer.momentum` | `0.9` | `0.95` | 3: alpha, beta-wide, gamma" in markdown
-    assert "> - recipe `gamma` changed but its golden file" in markdown
+    assert "> - recipe gamma changed but its golden file golden_configs/gamma.txt did not: run `cfgdiff golden update gamma`" in markdown
+    assert "Besides the shared changes above:" in markdown and "+ model.dim: 32" in markdown
     document = json.loads(format_json(result))
     assert document["shared"] == [{"path": "optimizer.momentum", "old": "0.9", "new": "0.95", "recipes": ["alpha", "beta-wide", "gamma"]}]
 
