@@ -101,7 +101,7 @@ def render_text(d: Diff, *, color: bool = False) -> str:
 
 def _tally(d: Diff) -> str:
     if not d:
-        return f"no differences ({d.unchanged:,} fields)"
+        return f"no differences ({d.unchanged:,} field{'s' * (d.unchanged != 1)})"
     return d.summary()
 
 
