@@ -19,7 +19,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from cfgdiff.canonical import FlatConfig, ParseError, format_value, loads, values_equal, write_text_atomic
+from cfgdiff import paths
+from cfgdiff.canonical import FlatConfig, ParseError, format_value, loads, parse_value, values_equal, write_text_atomic
+from cfgdiff.diff import Diff, Text, diff
 from cfgdiff.recipes import RecipeError, Registry
 
 GOLDEN_SUFFIX = ".txt"
@@ -48,17 +50,23 @@ class Entry:
     """What check/update found for one recipe or golden file.
 
     ``status``: same | changed | missing | stale | error (check); written | created |
-    repaired | reformatted | unchanged | removed | stale | error (update). ``new`` is set for changed, missing and
-    written files, ``old`` too where there was a readable golden file.
+    repaired | reformatted | unchanged | removed | stale | error (update). ``text`` is the
+    recipe's golden text now, ``old_text`` the golden file's where it was read, and
+    ``diff`` their field diff where they differ.
     """
 
     name: str
     status: str
     path: Path
-    old: FlatConfig | None = None
-    new: FlatConfig | None = None
+    text: str | None = dataclasses.field(default=None, repr=False)
+    old_text: str | None = dataclasses.field(default=None, repr=False)
+    diff: Diff | None = None
     error: str | None = None
-    text: str | None = dataclasses.field(default=None, repr=False)  # the recipe's golden text now
+
+    @property
+    def fields(self) -> int:
+        """How many fields the recipe has now."""
+        return sum(1 for line in (self.text or "").splitlines() if line and line[0] != "#")
 
 
 @dataclasses.dataclass
@@ -157,15 +165,28 @@ def _compare(registry: Registry, name: str) -> Entry:
         with open(path, encoding="utf-8") as f:
             golden_text = f.read()
     except FileNotFoundError:
-        return Entry(name, "missing", path, new=loads(text, f"recipe {name}"), text=text)
+        return Entry(name, "missing", path, text=text)
     if golden_text == text:  # the common case, decided without parsing anything
         return Entry(name, "same", path, text=text)
-    new = loads(text, f"recipe {name}")
     try:
-        old = loads(golden_text, _display(path))
+        _check_readable(golden_text, text, _display(path))
+        found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"))
     except ParseError as e:
-        return Entry(name, "unreadable", path, new=new, error=str(e), text=text)
-    return Entry(name, "reformatted" if old == new else "changed", path, old, new, text=text)
+        return Entry(name, "unreadable", path, text=text, error=str(e))
+    return Entry(name, "changed" if found else "reformatted", path, text, golden_text, found)
+
+
+def _check_readable(golden_text: str, text: str, source: str) -> None:
+    """Raise ParseError (``FILE:LINE: ...``) if the golden text is malformed.
+
+    Only lines that differ from the freshly written (well-formed) text can be malformed,
+    so the exact reader runs only when one of those looks wrong: no ``: ``, or a path
+    given twice.
+    """
+    differing, _ = _differing_lines(golden_text, text)
+    paths_seen = {line.split(": ", 1)[0] for line in differing}
+    if len(paths_seen) != len(differing) or any(": " not in line for line in differing):
+        loads(golden_text, source)
 
 
 def _stale(registry: Registry) -> list[Entry]:
@@ -197,34 +218,63 @@ class FieldChange:
         return f"~ {self.path}: {self.old} -> {self.new}"
 
 
-def field_changes(old: FlatConfig, new: FlatConfig) -> list[FieldChange]:
-    """Every field that differs between ``old`` and ``new``, in path order (new's, then removed)."""
+def field_changes(old: FlatConfig | str, new: FlatConfig | str) -> list[FieldChange]:
+    """Every field that differs between two configs (FlatConfigs or canonical text), in path order.
+
+    Only the lines that differ are looked at; two spellings of one value (``'a'``, ``"a"``)
+    are no change.
+    """
+    gone_lines, came_lines = _differing_lines(old, new)
+    gone = dict(line.split(": ", 1) if ": " in line else (line, "") for line in gone_lines)
+    came = dict(line.split(": ", 1) if ": " in line else (line, "") for line in came_lines)
     out = []
-    for path, value in new.items():
-        if path not in old:
-            out.append(FieldChange(path, None, format_value(value)))
-        elif not values_equal(old[path], value):
-            out.append(FieldChange(path, format_value(old[path]), format_value(value)))
-    out.extend(FieldChange(path, format_value(value), None) for path, value in old.items() if path not in new)
+    for path in sorted(gone.keys() | came.keys(), key=paths.sort_key):
+        before, after = gone.get(path), came.get(path)
+        if before is not None and after is not None and values_equal(parse_value(before), parse_value(after)):
+            continue
+        out.append(FieldChange(path, before, after))
     return out
 
 
-def shared_changes(pairs: dict[str, tuple[FlatConfig, FlatConfig]], min_recipes: int = 2) -> dict[FieldChange, list[str]]:
+def _differing_lines(old: FlatConfig | str, new: FlatConfig | str) -> tuple[set[str], set[str]]:
+    """(lines only in old, lines only in new), comments and blank lines left out."""
+    old_lines, new_lines = _lines(old), _lines(new)
+    return _content(old_lines - new_lines), _content(new_lines - old_lines)
+
+
+def _content(lines: set[str]) -> set[str]:
+    return {line for line in lines if line and line[0] != "#"}
+
+
+def _lines(config: FlatConfig | str) -> set[str]:
+    if isinstance(config, str):
+        return set(config.splitlines())  # a set built in C; comments are dropped from the difference
+    return {f"{path}: {format_value(value)}" for path, value in config.items()}
+
+
+def shared_changes(pairs: dict[str, tuple[FlatConfig | str, FlatConfig | str]], min_recipes: int = 2) -> dict[FieldChange, list[str]]:
     """Field changes that appear identically in at least ``min_recipes`` recipes, with their names.
 
     ``pairs`` maps recipe name to (old, new). One changed default shows up here once.
     """
+    return _group({name: field_changes(old, new) for name, (old, new) in pairs.items()}, min_recipes)
+
+
+def _group(changes: dict[str, list[FieldChange]], min_recipes: int = 2) -> dict[FieldChange, list[str]]:
     seen: dict[FieldChange, list[str]] = {}
-    for name, (old, new) in pairs.items():
-        for change in field_changes(old, new):
+    for name, found in changes.items():
+        for change in found:
             seen.setdefault(change, []).append(name)
     return {change: names for change, names in seen.items() if len(names) >= min_recipes}
 
 
-def without_paths(flat: FlatConfig, drop: set[str]) -> FlatConfig:
-    """A copy of ``flat`` without the fields in ``drop`` (to show what is left of a diff)."""
-    out = FlatConfig((path, value) for path, value in flat.items() if path not in drop)
-    out.source = flat.source
+def without_paths(config: FlatConfig | str, drop: set[str]) -> FlatConfig | Text:
+    """``config`` without the fields in ``drop`` (to show what is left of a diff)."""
+    if isinstance(config, str):
+        kept = [line for line in config.splitlines() if line.split(": ", 1)[0] not in drop]
+        return Text("\n".join(kept) + "\n")
+    out = FlatConfig((path, value) for path, value in config.items() if path not in drop)
+    out.source = config.source
     return out
 
 
@@ -241,10 +291,9 @@ def name_list(names: list[str], limit: int = 10) -> str:
 def format_report(report: Report, color: bool = False) -> str:
     """The text a person reads after ``cfgdiff golden check`` or ``update``."""
     lines: list[str] = []
-    changed = [e for e in report.entries if e.old is not None and e.new is not None and e.status in ("changed", "written")]
-    if changed:
-        from cfgdiff import diff as diffing
-    shared = shared_changes({e.name: (e.old, e.new) for e in changed})  # type: ignore[misc]
+    changed = [e for e in report.entries if e.diff is not None and e.status in ("changed", "written")]
+    changes = {e.name: field_changes(e.old_text or "", e.text or "") for e in changed}
+    shared = _group(changes)
     if shared:
         lines.append("Changes shared by several recipes (said once):")
         lines.extend(f"  {change} in {len(names)} recipes: {name_list(names)}" for change, names in shared.items())
@@ -252,10 +301,11 @@ def format_report(report: Report, color: bool = False) -> str:
     drop = {change.path for change in shared}
     verb = "differs from" if report.action == "check" else "updated"
     for e in changed:
-        assert e.old is not None and e.new is not None
-        summary = diffing.diff(e.old, e.new).summary()
-        lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {summary}")
-        rest = diffing.diff(without_paths(e.old, drop), without_paths(e.new, drop))
+        assert e.diff is not None
+        lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {e.diff.summary()}")
+        rest = e.diff
+        if drop and {c.path for c in changes[e.name]} & drop:
+            rest = diff(without_paths(e.old_text or "", drop), without_paths(e.text or "", drop))
         if report.action == "check" and rest:
             from cfgdiff.render import render_text
 
@@ -263,13 +313,13 @@ def format_report(report: Report, color: bool = False) -> str:
             lines.append(_indent("\n".join(body)))
         elif report.action == "check":
             lines.append("  (only the shared changes above)")
-        elif rest and drop:
+        elif rest is not e.diff and rest:
             lines.append(f"  (besides the shared changes: {rest.summary()})")
         if report.action == "check":
             lines.append(f"  to accept: {update_command([e.name])}")
     for e in report.entries:
         if e.status == "created":
-            lines.append(f"created {_display(e.path)} ({len(e.new or ())} fields)")
+            lines.append(f"created {_display(e.path)} ({e.fields:,} fields)")
         elif e.status == "repaired":
             lines.append(f"rewrote {_display(e.path)}, which could not be read ({e.error})")
         elif e.status == "reformatted":
