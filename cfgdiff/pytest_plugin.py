@@ -99,9 +99,9 @@ class GoldenItem(pytest.Item):
         else:
             report = golden.check(registry, [self.recipe])
         if report.exit_code:
-            message = golden.format_report(report)
+            message = golden.format_report(report, tally=False)
             if report.action == "check":
-                message += f"or rerun this test with --update-golden: pytest --update-golden '{self.nodeid}'\n"
+                message += f"  or: pytest --update-golden '{self.nodeid}'\n"
             raise GoldenMismatch(message)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:

@@ -39,7 +39,7 @@ def test_a_drifted_recipe_fails_with_the_field_diff_and_the_update_command(pytes
         "*recipe beta-wide differs from golden_configs/beta-wide.txt: 1 changed*",
         "*model.dim*",
         "*to accept: cfgdiff golden update beta-wide*",
-        "*pytest --update-golden 'pyproject.toml::test_golden[[]beta-wide[]]'*",
+        "*or: pytest --update-golden 'pyproject.toml::test_golden[[]beta-wide[]]'",
     ])
 
 
