@@ -58,6 +58,8 @@ class RecipeReview:
     old_source: str = "golden"
     callouts: list[str] = dataclasses.field(default_factory=list)
     error: str | None = None
+    golden_left_behind: bool = False  # the recipe changed, its golden file did not
+    golden_dir: str = "golden_configs"  # as shown, relative to the project
 
 
 @dataclasses.dataclass
@@ -76,8 +78,16 @@ class Review:
 
     @property
     def callouts(self) -> list[str]:
-        """Every slip found, over all recipes."""
-        return [c for r in self.recipes for c in r.callouts]
+        """Every slip found, over all recipes; golden files left behind by several recipes said once."""
+        behind = [r for r in self.recipes if r.golden_left_behind]
+        out = [c for r in self.recipes for c in r.callouts]
+        if len(behind) == 1:
+            shown = f"{behind[0].golden_dir}/{behind[0].name}{GOLDEN_SUFFIX}"
+            out.insert(0, f"recipe {behind[0].name} changed but its golden file {shown} did not: run '{update_command([behind[0].name])}'")
+        elif behind:
+            names = [r.name for r in behind]
+            out.insert(0, f"{len(names)} recipes changed but their golden files did not ({name_list(names)}): run '{update_command(names)}'")
+        return out
 
     def tally(self) -> str:
         """``2 recipes changed, 1 added, 47 unchanged``."""
@@ -176,8 +186,9 @@ def _callouts(item: RecipeReview, registry: Registry) -> list[str]:
     if golden_now == item.new:
         return out
     golden_touched = item.old_source != "golden" or golden_now != item.old
-    if not golden_touched:
-        out.append(f"recipe {item.name} changed but its golden file {shown} did not: {fix}")
+    if not golden_touched:  # said in Review.callouts, once for all such recipes
+        item.golden_left_behind = True
+        item.golden_dir = _relative(registry.golden_dir, registry.root)
     elif item.old is not None and item.new == item.old:
         out.append(f"golden file {shown} changed without the recipe {item.name} changing: {fix} (or revert the file)")
     else:
@@ -346,6 +357,8 @@ def format_json(result: Review) -> str:
             entry["error"] = item.error
         if item.callouts:
             entry["callouts"] = item.callouts
+        if item.golden_left_behind:
+            entry["golden_left_behind"] = True
         recipes.append(entry)
     shared = [
         {"path": c.path, "old": c.old, "new": c.new, "recipes": names} for c, names in result.shared.items()

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from cfgdiff.cli import main
 from cfgdiff.golden import update
 from cfgdiff.recipes import discover
-from cfgdiff.review import MARKER, format_json, format_markdown, format_text, review
+from cfgdiff.review import MARKER, RecipeReview, Review, format_json, format_markdown, format_text, review
 from tests.conftest import forget_recipe_modules, git
 
 
@@ -89,3 +89,9 @@ def test_review_with_an_unknown_base_is_a_one_line_error(branch):
     result = CliRunner().invoke(main, ["review", "--base", "nope"])
     assert result.exit_code == 2
     assert result.output == "cfgdiff: error: no merge base with 'nope' (is it a branch or revision here? use --base REV)\n"
+
+
+def test_golden_files_left_behind_by_several_recipes_are_said_once():
+    recipes = [RecipeReview(name, "changed", golden_left_behind=True) for name in ("a", "b")]
+    result = Review("main", "0" * 40, recipes, [], {})
+    assert result.callouts == ["2 recipes changed but their golden files did not (a, b): run 'cfgdiff golden update a b'"]
