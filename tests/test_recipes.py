@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -188,4 +190,17 @@ def test_recipe_at_a_git_revision_is_built_from_that_code_and_the_worktree_remov
     git(root, "commit", "-qam", "v2: recipes that cannot be imported")
     with pytest.raises(RecipeError, match="at HEAD: unknown recipe 'alpha'.*ImportError: broken at this revision"):
         flat_at_revision("HEAD", "alpha")
+    assert len(_worktrees(root)) == 1 and list(scratch.iterdir()) == []
+
+    real_run = subprocess.run
+
+    def interrupted(args, **kwargs):  # the build is interrupted (Ctrl-C) while it runs
+        if args[0] == sys.executable:
+            raise KeyboardInterrupt
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        flat_at_revision("HEAD~1", "alpha")
+    monkeypatch.undo()
     assert len(_worktrees(root)) == 1 and list(scratch.iterdir()) == []
