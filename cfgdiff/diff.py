@@ -300,7 +300,7 @@ class _Side:
         return cls(lines, getattr(flat, "source", "<config>"), values=flat)
 
     def filtered(self, keep: Any) -> _Side:
-        lines = [line for line in self.lines if keep(line.partition(": ")[0])]
+        lines = [line for line in self.lines if keep(path_of(line))]
         return _Side(lines, self.source, self._values, self._text)
 
     def sub(self, prefix: str) -> _Side:
@@ -317,6 +317,10 @@ class _Side:
     def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[int, int]]:
         lines = self.lines
         spans = []
+        bare = prefix + ":"  # AXLearn writes an empty value as ``path:``
+        i = bisect.bisect_left(lines, bare)
+        if i < len(lines) and lines[i] == bare:
+            spans.append((i, i + 1))
         for sep in seps:
             start = prefix + sep
             end = start[:-1] + chr(ord(start[-1]) + 1)
@@ -367,11 +371,12 @@ _LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
 
 def _content_lines(text: str) -> list[str] | None:
     """The ``path: value`` lines of canonical text, sorted; None when the text needs the
-    exact reader (unusual line breaks, indented or blank-looking lines, too few ``: ``).
+    exact reader (unusual line breaks, indented or whitespace-only lines).
 
     Sorting does the filtering without a Python loop: blank and indented lines sort
-    before ``!`` and comments between ``#`` and ``$``. Lines that both sides share are
-    never checked one by one: they are counted, and compared as text.
+    before ``!``, comments between ``#`` and ``$``. Lines that both sides share are
+    counted and compared as text, never parsed; only a sample of them is checked (so
+    text that is not canonical at all is an error), and every differing line is.
     """
     if not text.isascii() or any(c in text for c in _LINE_BREAKS):
         return None
@@ -383,7 +388,8 @@ def _content_lines(text: str) -> list[str] | None:
     hash_start = bisect.bisect_left(lines, "#", low)
     hash_end = bisect.bisect_left(lines, "$", hash_start)
     content = lines[low:hash_start] + lines[hash_end:] if hash_end > hash_start else lines[low:]
-    if text.count(": ") < len(content):  # some line has no separator
+    # A sample catches text that is not canonical at all, at a negligible cost.
+    if not all(": " in line for line in content[:: max(1, len(content) // 500)]):
         return None
     return content
 
@@ -483,6 +489,12 @@ def is_under(path: str, prefix: str) -> bool:
 _ITEM = re.compile(r"\[[0-9]+\]\Z")
 
 
+def path_of(line: str) -> str:
+    """The path of a canonical line (``path: value``, or AXLearn's ``path:``)."""
+    path, sep, _ = line.partition(": ")
+    return path if sep else line[:-1]
+
+
 # -- the diff --------------------------------------------------------------------------
 
 
@@ -490,18 +502,21 @@ def _split(lines: Iterable[str], side: _Side) -> dict[str, str]:
     """``{path: value text}`` of differing lines; a path given twice is a malformed file."""
     out: dict[str, str] = {}
     for line in lines:
-        path, _, text = line.partition(": ")
-        if path in out or not path or path != path.strip():
+        path, sep, text = line.partition(": ")
+        if not sep and line.endswith(":"):
+            path = line[:-1]
+        if (not sep and path == line) or path in out or not path or path != path.strip():
             side.raise_duplicate()
         out[path] = text
     return out
 
 
 def _diff_sides(old: _Side, new: _Side) -> Diff:
-    only_old = old.lineset - new.lineset
-    only_new = new.lineset - old.lineset
+    differing = old.lineset ^ new.lineset  # one pass over the lines; the few that differ are split below
+    only_old = [line for line in differing if line in old.lineset]
+    only_new = [line for line in differing if line not in old.lineset]
     result = Diff(unchanged=len(old.lineset) - len(only_old), old_source=old.source, new_source=new.source)
-    if not only_old and not only_new:
+    if not differing:
         return result
     rem = _split(only_old, old)
     add = _split(only_new, new)
@@ -552,8 +567,8 @@ def _account_moves(
     Returns what is left to report as removed and added, and how many fields that were
     counted unchanged belong to a move instead.
     """
-    gone_old = {line.partition(": ")[0] for p, _ in moves for line in old.range(p)}
-    gone_new = {line.partition(": ")[0] for _, q in moves for line in new.range(q)}
+    gone_old = {path_of(line) for p, _ in moves for line in old.range(p)}
+    gone_new = {path_of(line) for _, q in moves for line in new.range(q)}
     rem_left = {p: t for p, t in rem.items() if p not in gone_old}
     add_left = {p: t for p, t in add.items() if p not in gone_new}
     lost = 0
@@ -574,7 +589,7 @@ def _account_moves(
 def _text_at(side: _Side, path: str) -> str:
     """The value text of the one line that gives ``path``."""
     (i, _), = side._spans(path, (": ",))
-    return side.lines[i].partition(": ")[2]
+    return side.lines[i].partition(": ")[2]  # '' for a ``path:`` line
 
 
 # -- moves -----------------------------------------------------------------------------

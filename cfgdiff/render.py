@@ -13,7 +13,6 @@ Only colouring imports pygments' formatter, so plain output stays fast to start.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -331,6 +330,8 @@ def _md_code(text: str) -> str:
 
 def render_json(d: Diff) -> str:
     """The diff as JSON (schema: :func:`to_json`), indented, keys in a fixed order."""
+    import json
+
     return json.dumps(to_json(d), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 

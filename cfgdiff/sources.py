@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any, Union
 
@@ -162,7 +161,9 @@ def _walk(value: Any, path: str, out: dict[str, Any]) -> None:
 # -- git revisions ----------------------------------------------------------------------
 
 
-def _git(base: Path, *args: str) -> subprocess.CompletedProcess:
+def _git(base: Path, *args: str) -> Any:
+    import subprocess
+
     try:
         return subprocess.run(["git", *args], cwd=base, capture_output=True, text=True, check=False)
     except FileNotFoundError:
@@ -176,6 +177,8 @@ def _is_revision(rev: str, base: Path) -> bool:
 
 
 def _at_revision(rev: str, rest: str, base: Path) -> Source:
+    import subprocess
+
     label = f"{rev}:{rest}"
     shown = subprocess.run(["git", "show", label], cwd=base, capture_output=True, check=False)
     if shown.returncode == 0:

@@ -1,0 +1,188 @@
+"""How fast is `cfgdiff OLD NEW` on a 7B-class config, against DeepDiff and GNU diff?
+
+Run by hand (not part of the test suite)::
+
+    python benchmarks/bench_diff.py [--layers 1000] [--repeat 7]
+
+Two canonical files of 1,000 layer sub-configs x 45 fields (45,000 fields plus a few
+top-level ones) differing in 10 values are written to a temporary folder. Timed in one run:
+
+* the ``cfgdiff`` command end to end (a subprocess: interpreter start, imports, reading
+  both files, diffing, printing), best of ``--repeat``;
+* ``DeepDiff`` on the same configs as nested dicts, in this process (imports and parsing
+  not counted, which favours DeepDiff), best of 3;
+* GNU ``diff -u`` on the two files (a subprocess), best of ``--repeat``.
+
+Targets (issue 3): the CLI under 150 ms, and at least 10x faster than DeepDiff.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cfgdiff import canonical
+from cfgdiff.canonical import Symbol
+from cfgdiff.sources import flatten_document
+
+FIELDS_PER_LAYER = 45
+CHANGES = 10
+
+
+def layer(i: int) -> dict[str, Any]:
+    """One transformer layer's config: 45 fields of every common kind."""
+    linear = lambda bias: {"klass": Symbol("m.layers.Linear"), "bias": bias, "param_partition_spec": [None, "model"]}  # noqa: E731
+    return {
+        "klass": Symbol("m.attention.TransformerLayer"),
+        "self_attention": {
+            "klass": Symbol("m.attention.TransformerAttentionLayer"),
+            "attention": {
+                "klass": Symbol("m.attention.GroupedQueryAttention"),
+                "num_heads": 32,
+                "num_kv_heads": 8,
+                "head_dim": 128,
+                "dropout": {"klass": Symbol("m.layers.Dropout"), "rate": 0.0},
+                "input_linear": linear(False),
+                "output_linear": linear(False),
+                "rope_theta": 500000.0,
+                "dtype": Symbol("jax.numpy.bfloat16"),
+            },
+            "norm": {"klass": Symbol("m.layers.RMSNorm"), "eps": 1e-05, "forward_dtype": Symbol("jax.numpy.float32")},
+            "structure": "prenorm",
+            "stochastic_depth": {"klass": Symbol("m.layers.StochasticDepth"), "mode": "row", "rate": None},
+        },
+        "feed_forward": {
+            "klass": Symbol("m.attention.TransformerFeedForwardLayer"),
+            "activation": ["nn.silu", "linear"],
+            "hidden_dim": 14336,
+            "linear1": linear(False),
+            "linear2": linear(False),
+            "norm": {"klass": Symbol("m.layers.RMSNorm"), "eps": 1e-05},
+            "residual_weight": 1.0,
+            "structure": "prenorm",
+        },
+        "remat": {"policy": "save_dots", "offload": False, "prevent_cse": True},
+        "name": f"layer{i}",
+    }
+
+
+def configs(layers: int, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two nested configs that differ in CHANGES leaf values."""
+    def make() -> dict[str, Any]:
+        return {
+            "klass": Symbol("m.trainer.SpmdTrainer"),
+            "model": {"decoder": {"vocab_size": 128256, "dim": 4096, "layers": [layer(i) for i in range(layers)]}},
+            "learner": {"optimizer": {"fn": Symbol("optax.adamw"), "learning_rate": 0.0003, "b1": 0.9, "b2": 0.95}},
+            "max_step": 500000,
+        }
+
+    old, new = make(), make()
+    rng = random.Random(seed)
+    for k in range(CHANGES):
+        attention = new["model"]["decoder"]["layers"][rng.randrange(layers)]["self_attention"]["attention"]
+        key = rng.choice(["num_heads", "num_kv_heads", "head_dim", "rope_theta"])
+        attention[key] = attention[key] * 2
+    return old, new
+
+
+def fields_of(tree: dict[str, Any]) -> int:
+    return len(flatten_document(tree))
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def cli_command() -> list[str]:
+    script = Path(sys.executable).with_name("cfgdiff")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from cfgdiff.cli import main; main()"]
+
+
+# Python reads cached bytecode as any installed tool does; an environment that turns
+# bytecode caching off would time the compiler instead of cfgdiff.
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def run(command: list[str], expect: int) -> Callable[[], None]:
+    def go() -> None:
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_ENV)
+        if proc.returncode != expect:
+            raise SystemExit(f"{command[0]} exited {proc.returncode}: {proc.stderr.decode()[:500]}")
+    return go
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    old, new = configs(args.layers)
+    with tempfile.TemporaryDirectory() as tmp:
+        old_file, new_file = Path(tmp, "old.txt"), Path(tmp, "new.txt")
+        old_file.write_text(canonical.dumps(flatten_document(old)))
+        new_file.write_text(canonical.dumps(flatten_document(new)))
+        n_fields = fields_of(old)
+        print(f"configs: {n_fields:,} fields each, {CHANGES} changed; files {old_file.stat().st_size / 1e6:.1f} MB each")
+
+        command = [*cli_command(), str(old_file), str(new_file)]
+        proc = subprocess.run(command, capture_output=True, text=True, env=_ENV)  # also warms the bytecode cache
+        print(f"cfgdiff says: {proc.stdout.strip().splitlines()[-1]}")
+        cli = best(run(command, expect=1), args.repeat)
+        startup = best(run([sys.executable, "-c", "pass"], expect=0), args.repeat)
+
+        from cfgdiff.diff import Text, diff
+
+        old_text, new_text = old_file.read_text(), new_file.read_text()
+        in_process = best(lambda: diff(Text(old_text, "old"), Text(new_text, "new")), args.repeat)
+
+        from deepdiff import DeepDiff
+
+        plain_old, plain_new = _plain(old), _plain(new)
+        found = DeepDiff(plain_old, plain_new)
+        assert len(found.get("values_changed", {})) == CHANGES, found
+        deep = best(lambda: DeepDiff(plain_old, plain_new), 3)
+
+        gnu = None
+        if shutil.which("diff"):
+            gnu = best(run(["diff", "-u", str(old_file), str(new_file)], expect=1), args.repeat)
+
+    print(f"{'cfgdiff CLI, end to end':<44} {cli * 1e3:8.1f} ms   (python -c pass alone: {startup * 1e3:.1f} ms)")
+    print(f"{'cfgdiff diff() in process (two texts)':<44} {in_process * 1e3:8.1f} ms")
+    print(f"{'DeepDiff on nested dicts, in process':<44} {deep * 1e3:8.1f} ms")
+    if gnu is not None:
+        print(f"{'GNU diff -u on the files':<44} {gnu * 1e3:8.1f} ms")
+    print(f"DeepDiff / cfgdiff CLI: {deep / cli:.1f}x   (target: >= 10x)")
+    if gnu is not None:
+        print(f"cfgdiff CLI / GNU diff -u: {cli / gnu:.1f}x")
+    print(f"cfgdiff CLI under 150 ms: {'yes' if cli < 0.150 else 'NO'}")
+    print(f"(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; Python {sys.version.split()[0]})")
+
+
+def _plain(tree: Any) -> Any:
+    """Symbols as their names: DeepDiff compares plain data."""
+    if isinstance(tree, dict):
+        return {k: _plain(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_plain(v) for v in tree]
+    return tree.name if isinstance(tree, Symbol) else tree
+
+
+if __name__ == "__main__":
+    main()
