@@ -301,25 +301,27 @@ def format_report(report: Report, color: bool = False, tally: bool = True) -> st
         lines.append("Changes shared by several recipes (said once):")
         lines.extend(f"  {change} in {len(names)} recipes: {name_list(names)}" for change, names in shared.items())
         lines.append("")
-    drop = {change.path for change in shared}
     verb = "differs from" if report.action == "check" else "updated"
+    only_shared = []
     for e in changed:
         assert e.diff is not None
+        mine = {c.path for c in changes[e.name] if c in shared}  # this recipe's changes said above
+        if mine and len(mine) == len(changes[e.name]):
+            only_shared.append(e.name)
+            continue
         lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {e.diff.summary()}")
-        rest = e.diff
-        if drop and {c.path for c in changes[e.name]} & drop:
-            rest = diff(without_paths(e.old_text or "", drop), without_paths(e.text or "", drop))
-        if report.action == "check" and rest:
+        rest = diff(without_paths(e.old_text or "", mine), without_paths(e.text or "", mine)) if mine else e.diff
+        if report.action == "check":
             from cfgdiff.render import render_text
 
             body = render_text(rest, color=color).rstrip("\n").splitlines()[:-1]  # its tally: said above
             lines.append(_indent("\n".join(body)))
-        elif report.action == "check":
-            lines.append("  (only the shared changes above)")
-        elif rest is not e.diff and rest:
-            lines.append(f"  (besides the shared changes: {rest.summary()})")
-        if report.action == "check":
             lines.append(f"  to accept: {update_command([e.name])}")
+        elif mine:
+            lines.append(f"  (besides the shared changes: {rest.summary()})")
+    if only_shared:
+        what = "differ" if report.action == "check" else "were updated"
+        lines.append(f"{len(only_shared)} recipes {what} only by the shared changes above: {name_list(only_shared)}")
     for e in report.entries:
         if e.status == "created":
             lines.append(f"created {_display(e.path)} ({e.fields:,} fields)")

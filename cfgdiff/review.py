@@ -239,18 +239,17 @@ def _relative(path: Path, root: Path) -> str:
 # -- output -------------------------------------------------------------------------------
 
 
-def _rest(item: RecipeReview, drop: set[str]) -> Any:
-    """The recipe's diff without the shared changes (said once at the top)."""
+def _split(item: RecipeReview, shared: dict[FieldChange, list[str]]) -> tuple[int, int, Any]:
+    """(how many of the recipe's field changes are shared ones, how many in all, its diff without them)."""
     from cfgdiff.diff import diff
 
     assert item.old is not None and item.new is not None
-    return diff(without_paths(item.old, drop), without_paths(item.new, drop))
-
-
-def _field_paths(item: RecipeReview) -> set[str]:
-    """Paths of the fields that differ between the recipe's old and new config."""
-    assert item.old is not None and item.new is not None
-    return {change.path for change in field_changes(item.old, item.new)}
+    changes = field_changes(item.old, item.new)
+    mine = {c.path for c in changes if c in shared}  # said once, at the top
+    if mine and len(mine) == len(changes):
+        return len(mine), len(changes), None
+    rest = diff(without_paths(item.old, mine), without_paths(item.new, mine)) if mine else diff(item.old, item.new)
+    return len(mine), len(changes), rest
 
 
 def _headline(item: RecipeReview) -> str:
@@ -272,19 +271,24 @@ def format_text(result: Review, color: bool = False) -> str:
     if result.shared:
         lines.append("Changes shared by several recipes (said once):")
         lines.extend(f"  {change} in {len(names)} recipes: {name_list(names)}" for change, names in result.shared.items())
-    drop = {change.path for change in result.shared}
+    only_shared = []
     for item in result.recipes:
         if item.status == "unchanged":
             continue
-        lines.append(f"recipe {item.name}: {_headline(item)}")
-        if item.status == "changed":
-            from cfgdiff.render import render_text
+        if item.status != "changed":
+            lines.append(f"recipe {item.name}: {_headline(item)}")
+            continue
+        _, _, rest = _split(item, result.shared)
+        if rest is None:
+            only_shared.append(item.name)
+            continue
+        from cfgdiff.render import render_text
 
-            rest = _rest(item, drop)
-            if rest:  # the body of the diff; its tally line is the headline's business
-                lines.extend("  " + line for line in render_text(rest, color=color).rstrip("\n").splitlines()[:-1])
-            else:
-                lines.append("  (only the shared changes above)")
+        lines.append(f"recipe {item.name}: {_headline(item)}")
+        # The body of the diff; its tally line is the headline's business.
+        lines.extend("  " + line for line in render_text(rest, color=color).rstrip("\n").splitlines()[:-1])
+    if only_shared:
+        lines.append(f"{len(only_shared)} recipes changed only by the shared changes above: {name_list(only_shared)}")
     lines.extend(f"error: {e}" for e in result.errors)
     if result.callouts:
         lines.append("Needs attention:")
@@ -308,8 +312,7 @@ def format_markdown(result: Review) -> str:
                 f"| `{change.path}` | {_cell(change.old)} | {_cell(change.new)} | {len(names)}: {_escape(name_list(names))} |"
             )
         head.append("")
-    drop = {change.path for change in result.shared}
-    sections = []
+    sections, only_shared = [], []
     for item in result.recipes:
         if item.status == "unchanged":
             continue
@@ -317,15 +320,17 @@ def format_markdown(result: Review) -> str:
         if item.status == "changed":
             from cfgdiff.render import render_markdown
 
-            rest = _rest(item, drop)
-            if not rest:
-                body = "Only the shared changes above."
-            elif _field_paths(item) & drop:
-                body = "Besides the shared changes above:\n" + render_markdown(rest).split("\n", 1)[1]
-            else:
-                body = render_markdown(rest)
+            in_shared, _, rest = _split(item, result.shared)
+            if rest is None:
+                only_shared.append(item.name)
+                continue
+            body = render_markdown(rest)
+            if in_shared:  # its own tally line would count only what is left: say what it is instead
+                body = "Besides the shared changes above:\n" + body.split("\n", 1)[1]
         summary = f"<code>{_escape(item.name)}</code>: {_escape(_headline(item))}"
         sections.append(f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n" if body else f"- {summary}\n")
+    if only_shared:
+        head.append(f"{len(only_shared)} recipes changed only by the shared changes above: {_escape(name_list(only_shared))}.\n")
     if not sections and not result.shared:
         sections.append("No recipe's config changes.\n")
     return _fit("\n".join(head) + "\n", sections)
@@ -349,10 +354,11 @@ def format_json(result: Review) -> str:
     for item in result.recipes:
         entry: dict[str, Any] = {"name": item.name, "status": item.status, "before": item.old_source}
         if item.status == "changed":
+            from cfgdiff.diff import diff
             from cfgdiff.render import render_json
 
             entry["summary"] = _headline(item)
-            entry["diff"] = json.loads(render_json(_rest(item, set())))
+            entry["diff"] = json.loads(render_json(diff(item.old, item.new)))
         if item.error:
             entry["error"] = item.error
         if item.callouts:

@@ -63,6 +63,20 @@ def test_a_change_shared_by_several_recipes_is_said_once(project):
     assert result.output.count("optimizer.momentum") == 1
 
 
+def test_a_field_changed_differently_in_one_recipe_is_still_shown_there(project):
+    root = project({"PKG/__init__.py": """
+        X = {"a": 1, "b": 1, "c": 1}
+        def named_recipes():
+            return {name: (lambda name=name: {"x": X[name]}) for name in X}
+    """})
+    run("golden", "update")
+    edit_recipes(root, 'X = {"a": 1, "b": 1, "c": 1}', 'X = {"a": 2, "b": 2, "c": 3}')
+    result = run("golden", "check")
+    assert "~ ['x']: 1 -> 2 in 2 recipes: a, b" in result.output
+    assert "2 recipes differ only by the shared changes above: a, b" in result.output
+    assert "recipe c differs from golden_configs/c.txt: 1 changed" in result.output and "1 -> 3" in result.output
+
+
 def test_update_reports_what_changed_and_leaves_the_rest(project):
     root = project()
     run("golden", "update")

@@ -94,4 +94,4 @@ def test_pre_commit_framework_runs_the_cfgdiff_golden_hook(project, tmp_path):
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "cfgdiff golden configs" in proc.stdout and "Failed" in proc.stdout
-    assert "recipe alpha differs from golden_configs/alpha.txt" in proc.stdout
+    assert "~ model.dim: 8 -> 12 in 2 recipes: alpha, gamma" in proc.stdout
