@@ -113,7 +113,7 @@ def check(registry: Registry, names: Iterable[str] = ()) -> Report:
             entry.status = "same"
         entries.append(entry)
     if not names:
-        entries.extend(_stale(registry))
+        entries.extend(stale_files(registry))
     return Report(entries, registry, "check", everything=not names)
 
 
@@ -132,7 +132,7 @@ def update(registry: Registry, names: Iterable[str] = (), prune: bool = False) -
             entry.status = "unchanged"
         entries.append(entry)
     if not names:
-        for entry in _stale(registry):
+        for entry in stale_files(registry):
             if prune:
                 entry.path.unlink()
                 entry.status = "removed"
@@ -189,7 +189,8 @@ def _check_readable(golden_text: str, text: str, source: str) -> None:
         loads(golden_text, source)
 
 
-def _stale(registry: Registry) -> list[Entry]:
+def stale_files(registry: Registry) -> list[Entry]:
+    """Golden files whose recipe is gone; none while a recipe module fails to import."""
     if registry.errors or not registry.golden_dir.is_dir():
         return []
     return [

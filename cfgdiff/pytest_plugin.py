@@ -7,7 +7,9 @@ The tests hang under the pyproject file, as ``pyproject.toml::test_golden[<recip
 They are collected when pytest collects that file (``pytest`` run from the root without
 ``testpaths``, or ``pytest pyproject.toml``), and added to a run that collects the
 configured ``testpaths`` (a plain ``pytest``); picking test files by hand leaves them out.
-A failure shows the field diff and the command that regenerates the golden file.
+A failure shows the field diff and the command that regenerates the golden file. A recipe
+module that fails to import, and a golden file whose recipe is gone, are one failing test
+each (``test_golden_import[<module>]``, ``test_golden_stale[<name>]``).
 """
 
 from __future__ import annotations
@@ -76,9 +78,12 @@ class GoldenFile(pytest.File):
         self.config.stash[_REGISTRY] = registry
         for error in registry.errors:  # a module that fails to import is one failing test
             module = str(error).split(":", 1)[0].removeprefix("recipe module ")
-            yield ImportFailureItem.from_parent(self, name=f"test_golden_import[{module}]", message=str(error))
+            yield ProblemItem.from_parent(self, name=f"test_golden_import[{module}]", message=str(error))
         for name in registry:
             yield GoldenItem.from_parent(self, name=f"test_golden[{name}]", recipe=name)
+        for stale in golden.stale_files(registry):  # a golden file whose recipe is gone
+            message = golden.format_report(golden.Report([stale], registry, "check"), tally=False)
+            yield ProblemItem.from_parent(self, name=f"test_golden_stale[{stale.name}]", message=message.strip())
 
 
 class GoldenMismatch(Exception):
@@ -113,8 +118,8 @@ class GoldenItem(pytest.Item):
         return self.path, None, f"golden config of recipe {self.recipe}"
 
 
-class ImportFailureItem(pytest.Item):
-    """A recipe module that failed to import, reported as one line."""
+class ProblemItem(pytest.Item):
+    """A problem found while collecting (a module that fails to import, a stale golden file), as one line."""
 
     def __init__(self, *, message: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -65,6 +65,13 @@ def test_a_module_that_fails_to_import_is_one_failing_test(pytester, recipe_proj
     result.stdout.fnmatch_lines(["*recipe module not_there: ModuleNotFoundError: No module named 'not_there'*"])
 
 
+def test_a_stale_golden_file_is_a_failing_test(pytester, recipe_project):
+    (pytester.path / "golden_configs/retired.txt").write_text("x: 1\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(["*stale golden file golden_configs/retired.txt: no recipe 'retired'; remove it with 'cfgdiff golden update --prune'"])
+
+
 def test_projects_without_tool_cfgdiff_get_nothing(pytester):
     pytester.makepyprojecttoml("[tool.pytest.ini_options]\ntestpaths = ['tests']\n")
     pytester.mkdir("tests")
