@@ -685,19 +685,37 @@ def _match(old: _Side, new: _Side, old_cands: set[str], new_cands: set[str], mov
 
     # Unpaired subtrees whose path the other side still has (and did not move away)
     # were rewritten in place: look for moves inside them.
-    sources, targets = [p for p, _ in moves], [q for _, q in moves]
+    moved = _Related(p for move in moves for p in move)
     for p in {*o_rest, *n_rest}:
-        if new.size(p) and old.size(p) and not _inside(p, sources) and not _inside(p, targets):
+        if new.size(p) and old.size(p) and not moved.related(p):
             in_place.append(p)
+    inner_old = _under_each(old_cands, in_place)
+    inner_new = _under_each(new_cands, in_place)
     for p in in_place:
-        inner_old = {c for c in old_cands if c != p and is_under(c, p)}
-        inner_new = {c for c in new_cands if c != p and is_under(c, p)}
-        if inner_old and inner_new:
-            _match(old, new, inner_old, inner_new, moves)
+        if inner_old.get(p) and inner_new.get(p):
+            _match(old, new, inner_old[p], inner_new[p], moves)
 
 
-def _inside(path: str, prefixes_: Iterable[str]) -> bool:
-    return any(is_under(path, p) or is_under(p, path) for p in prefixes_)
+class _Related:
+    """Answers "is this path inside, or around, one of these paths?" without a scan."""
+
+    def __init__(self, paths_: Iterable[str]) -> None:
+        self.paths = set(paths_)
+        self.around = {a for p in self.paths for a in prefixes(p)}
+
+    def related(self, path: str) -> bool:
+        return path in self.paths or path in self.around or any(a in self.paths for a in prefixes(path))
+
+
+def _under_each(cands: Iterable[str], roots: Iterable[str]) -> dict[str, set[str]]:
+    """The candidates strictly inside each root, by root."""
+    roots = set(roots)
+    found: dict[str, set[str]] = {}
+    for c in cands:
+        root = next((a for a in prefixes(c) if a in roots), None)
+        if root is not None:
+            found.setdefault(root, set()).add(c)
+    return found
 
 
 # -- groups ----------------------------------------------------------------------------
