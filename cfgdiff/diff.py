@@ -216,7 +216,8 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     file as an ``os.PathLike``, or a config tree (anything ``canonical.flatten`` takes).
     ``ignore`` drops paths matching any glob (``*`` matches any text; a pattern that
     matches a node drops its subtree); ``only`` keeps the subtree at one path prefix.
-    Raises ParseError (``FILE:LINE: ...``) for malformed text.
+    Raises ParseError (``FILE:LINE: ...``) for malformed text, ValueError when ``only``
+    selects nothing on either side.
     """
     old_side = _side(old, "<old>")
     new_side = _side(new, "<new>")
@@ -224,6 +225,9 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     if keep is not None:
         old_side = old_side.filtered(keep)
         new_side = new_side.filtered(keep)
+        if only and not old_side.lines and not new_side.lines:
+            # A typo in --only would otherwise read as "no differences".
+            raise ValueError(f"--only {only!r}: neither config has a field under it")
     result = _diff_sides(old_side, new_side)
     result.old_source, result.new_source = old_side.source, new_side.source
     return result

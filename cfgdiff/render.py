@@ -171,7 +171,6 @@ def _field_text(f: Changed | Added | Removed, out: Tokens, indent: str, relative
 
 def _group_text(g: Group, out: Tokens, indent: str, relative_to: str | None) -> None:
     path = _rel(g.path, relative_to) if g.path else "(root)"
-    counts = _tally_short(_count([g]))
     if g.kind in ("added", "removed"):
         mark, token = ("+", _ADDED) if g.kind == "added" else ("-", _REMOVED)
         node = g.new if g.kind == "added" else g.old
@@ -180,11 +179,11 @@ def _group_text(g: Group, out: Tokens, indent: str, relative_to: str | None) -> 
         out.append((_NOTE, f"  ({len(g.fields)} fields)\n"))
         shown = g.fields
     else:
+        # The target line is the headline; so is the leaf of a replaced node.
+        shown = tuple(f for f in g.fields if f.path != g.path and not (g.kind == "target" and _is_target_line(f.path, g.path)))
         what = "target changed" if g.kind == "target" else "replaced"
         out.append((_CHANGED, f"{indent}~ {path}: {value_text(g.old)} -> {value_text(g.new)}"))
-        out.append((_NOTE, f"  ({what}; {counts})\n"))
-        # The target line is the headline; the replaced leaf is shown there too.
-        shown = tuple(f for f in g.fields if f.path != g.path and not (g.kind == "target" and _is_target_line(f.path, g.path)))
+        out.append((_NOTE, f"  ({what}; {_tally_short(_count(list(shown)))})\n"))
     for f in shown:
         _field_text(f, out, indent + "    ", relative_to=g.path)
 

@@ -113,6 +113,12 @@ def test_ignore_and_only_filter_paths(files):
     assert cfgdiff("--only", "model", "old.txt", "new.txt").exit_code == 1
 
 
+def test_an_only_prefix_that_matches_nothing_is_exit_2(files):
+    result = cfgdiff("--only", "modle", "old.txt", "new.txt")
+    assert result.exit_code == 2
+    assert result.stderr == "cfgdiff: error: --only 'modle': neither config has a field under it\n"
+
+
 def test_colour_is_off_in_a_pipe_on_when_asked_and_off_with_no_color(files, monkeypatch):
     assert "\x1b[" not in cfgdiff("old.txt", "new.txt").stdout
     assert "\x1b[" in cfgdiff("--color", "always", "old.txt", "new.txt").stdout

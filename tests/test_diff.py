@@ -237,6 +237,11 @@ def test_ignore_globs_treat_brackets_literally():
     assert keep("evalers['train'].input.batch")
 
 
+def test_only_that_selects_nothing_is_an_error_not_a_silent_match():
+    with pytest.raises(ValueError, match=r"^--only 'modle': neither config has a field under it$"):
+        diff("model.dim: 1\n", "model.dim: 2\n", only="modle")
+
+
 def test_only_keeps_one_subtree_at_a_segment_boundary():
     old = text("model.dim: 1", "model_dir: 'a'", "model.x[0]: 1", "other: 1")
     new = text("model.dim: 2", "model_dir: 'b'", "model.x[0]: 2", "other: 2")

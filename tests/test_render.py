@@ -54,7 +54,7 @@ def test_text_shows_a_target_change_as_one_entry_with_its_fields():
     old = "attn.klass: m.MHA\nattn.heads: 32\nattn.dropout: 0.1\n"
     new = "attn.klass: m.GQA\nattn.heads: 8\nattn.kv_heads: 8\n"
     assert render_text(diff(old, new)).splitlines()[1:5] == [
-        "  ~ attn: m.MHA -> m.GQA  (target changed; 2 changed, 1 added, 1 removed)",
+        "  ~ attn: m.MHA -> m.GQA  (target changed; 1 changed, 1 added, 1 removed)",
         "      - .dropout: 0.1",
         "      ~ .heads: 32 -> 8",
         "      + .kv_heads: 8",
