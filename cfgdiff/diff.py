@@ -346,8 +346,8 @@ class _Side:
         """How many lines give exactly ``path`` (more than one is a malformed file)."""
         return sum(j - i for i, j in self._spans(path, (": ",)))
 
-    def raise_duplicate(self) -> None:
-        """Report a malformed line found while diffing, with its line number."""
+    def raise_malformed(self) -> None:
+        """Report a malformed line (or a path given twice) found while diffing, with its line number."""
         if self._text is not None:
             _exact_lines(self._text, self.source)
         raise ParseError(f"{self.source}: a field path appears twice or is malformed")
@@ -510,7 +510,7 @@ def _split(lines: Iterable[str], side: _Side) -> dict[str, str]:
         if not sep and line.endswith(":"):
             path = line[:-1]
         if (not sep and path == line) or path in out or not path or path != path.strip():
-            side.raise_duplicate()
+            side.raise_malformed()
         out[path] = text
     return out
 
@@ -527,10 +527,10 @@ def _diff_sides(old: _Side, new: _Side) -> Diff:
     # A differing path that also stands on a line both sides share is given twice.
     for path in rem:
         if new.count_path(path) != (path in add):
-            old.raise_duplicate()
+            old.raise_malformed()
     for path in add:
         if old.count_path(path) != (path in rem):
-            new.raise_duplicate()
+            new.raise_malformed()
     # Texts that differ but spell the same value ("a" / 'a', 1e-8 / 1e-08) are no change.
     same = {p for p in rem.keys() & add.keys() if values_equal(old.value(p, rem[p]), new.value(p, add[p]))}
     result.unchanged += len(same)
