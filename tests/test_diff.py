@@ -9,7 +9,10 @@ import pytest
 
 from cfgdiff.canonical import ParseError, Raw, Symbol, dumps, loads
 from cfgdiff.config import Config
-from cfgdiff.diff import Added, Changed, Diff, Group, Moved, Node, Removed, Text, diff, element_diff, path_filter, prefixes
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cfgdiff.diff import Added, Changed, Diff, Node, Removed, Text, _only, diff, element_diff, path_filter, prefixes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
 
@@ -247,6 +250,16 @@ def test_only_keeps_one_subtree_at_a_segment_boundary():
     new = text("model.dim: 2", "model_dir: 'b'", "model.x[0]: 2", "other: 2")
     d = diff(old, new, only="model")
     assert [c.path for c in d.changed] == ["model.dim", "model.x[0]"]
+
+
+# -- the line merge behind the file fast path ------------------------------------------
+
+
+@given(st.sets(st.text("abc: ", max_size=4), max_size=600), st.sets(st.text("abc: ", max_size=4), max_size=600))
+def test_the_sorted_merge_finds_exactly_the_lines_only_one_side_has(old, new):
+    only_old, only_new = _only(sorted(old), sorted(new))
+    assert only_old == sorted(old - new)
+    assert only_new == sorted(new - old)
 
 
 # -- structure helpers and element detail ----------------------------------------------
