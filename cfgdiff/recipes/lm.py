@@ -6,7 +6,8 @@ config; ``cfgdiff run RECIPE`` trains it and ``golden_configs/<recipe>.txt`` loc
 * ``tiny_lm``: trains in seconds on a CPU on synthetic text; the tests use it.
 * ``small_lm``: ~3M parameters on the standard library's source; Python-looking samples
   after ~10 minutes on two CPU cores.
-* ``gpt2_small``: GPT-2-small's shape (12 layers, 768 wide, 1024 context), bf16 compute.
+* ``gpt2_small``: GPT-2-small's shape (12 layers, 768 wide, 1024 context), bf16 compute;
+  on a GPU add ``--set model.attention_impl="'cudnn'"`` (flash attention; 43% MFU on an H100).
 * ``llama_1b``, ``llama_7b``: LLaMA-style (grouped-query attention, SwiGLU, bf16 compute,
   fsdp mesh, rematerialization), proven on a CPU with ``cfgdiff run RECIPE --aot``.
 """
@@ -51,7 +52,7 @@ def small_lm() -> Trainer.Config:
     cfg = Trainer.default_config()
     cfg.model.set(vocab_size=256, dim=256, num_layers=4, num_heads=8, num_kv_heads=4, ffn_dim=688)
     cfg.data.set(source=StdlibSource.default_config(), seq_len=256, global_batch_size=16)
-    cfg.set(max_steps=600, eval_every=100, eval_batches=4, optimizer=adamw_cosine(2e-3, warmup_steps=50, total_steps=600))
+    cfg.set(max_steps=450, eval_every=50, eval_batches=4, optimizer=adamw_cosine(2e-3, warmup_steps=30, total_steps=450))
     cfg.checkpoint.set(every_steps=100)
     return cfg
 
@@ -61,7 +62,8 @@ def gpt2_small() -> Trainer.Config:
     cfg = Trainer.default_config()
     cfg.model.set(
         vocab_size=256, dim=768, num_layers=12, num_heads=12, num_kv_heads=12, ffn_dim=3072,
-        compute_dtype=jnp.bfloat16,
+        compute_dtype=jnp.bfloat16, one_hot_embed=True,
+        scan_layers=False,  # on an H100, 12 unrolled layers train 1.45x faster than a scan over them
     )
     cfg.data.set(source=StdlibSource.default_config(), seq_len=1024, global_batch_size=32)
     cfg.set(max_steps=5000, eval_every=500, optimizer=adamw_cosine(6e-4, warmup_steps=200, total_steps=5000))
@@ -74,6 +76,7 @@ def _llama(dim: int, num_layers: int, num_heads: int, num_kv_heads: int, ffn_dim
     cfg.model.set(
         vocab_size=256, dim=dim, num_layers=num_layers, num_heads=num_heads, num_kv_heads=num_kv_heads,
         ffn_dim=ffn_dim, rope_theta=500000.0, tied_embeddings=False, compute_dtype=jnp.bfloat16, remat=True,
+        one_hot_embed=True,
     )
     cfg.data.set(source=StdlibSource.default_config(), seq_len=seq_len, global_batch_size=batch)
     cfg.set(

@@ -55,6 +55,10 @@ class Decoder(Configurable):
         param_dtype: Any = jnp.float32
         compute_dtype: Any = jnp.float32
         remat: bool = False  # recompute each layer's activations in the backward pass
+        scan_layers: bool = True  # one compiled layer run num_layers times; False unrolls them
+        # Embedding lookup as a one-hot matmul. A gather's gradient is a scatter-add, which on a
+        # GPU serializes on a small vocabulary's few rows (most of a byte model's backward pass).
+        one_hot_embed: bool = False
         attention_impl: str | None = None  # jax.nn.dot_product_attention: None, 'xla', 'cudnn'
 
     def __init__(self, cfg: Config) -> None:
@@ -129,7 +133,10 @@ class Decoder(Configurable):
         """Logits (float32) for int tokens of shape [batch, seq]."""
         c = self.cfg
         dt = c.compute_dtype
-        x = params["embed"].astype(dt)[tokens]
+        if c.one_hot_embed:
+            x = jax.nn.one_hot(tokens, c.vocab_size, dtype=dt) @ params["embed"].astype(dt)
+        else:
+            x = params["embed"].astype(dt)[tokens]
         cos, sin = rope_tables(tokens.shape[1], self.head_dim, c.rope_theta)
 
         def layer(x: jax.Array, p: Params) -> tuple[jax.Array, None]:
@@ -142,7 +149,11 @@ class Decoder(Configurable):
 
         if c.remat:
             layer = jax.checkpoint(layer, policy=jax.checkpoint_policies.nothing_saveable)
-        x, _ = jax.lax.scan(layer, self._constrain(x), params["layers"])
+        if c.scan_layers:
+            x, _ = jax.lax.scan(layer, self._constrain(x), params["layers"])
+        else:
+            for i in range(c.num_layers):
+                x, _ = layer(x, jax.tree.map(lambda w: w[i], params["layers"]))
         x = rms_norm(self._constrain(x), params["final_norm"].astype(dt), c.norm_eps)
         unembed = params["embed"].T if c.tied_embeddings else params["unembed"]
         return (x @ unembed.astype(dt)).astype(jnp.float32)
