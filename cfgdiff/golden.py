@@ -311,15 +311,13 @@ def format_report(report: Report, color: bool = False, tally: bool = True) -> st
             only_shared.append(e.name)
             continue
         lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {e.diff.summary()}")
-        rest = diff(without_paths(e.old_text or "", mine), without_paths(e.text or "", mine)) if mine else e.diff
         if report.action == "check":
             from cfgdiff.render import render_text
 
+            rest = diff(without_paths(e.old_text or "", mine), without_paths(e.text or "", mine)) if mine else e.diff
             body = render_text(rest, color=color).rstrip("\n").splitlines()[:-1]  # its tally: said above
             lines.append(_indent("\n".join(body)))
             lines.append(f"  to accept: {update_command([e.name])}")
-        elif mine:
-            lines.append(f"  (besides the shared changes: {rest.summary()})")
     if only_shared:
         what = "differ" if report.action == "check" else "were updated"
         lines.append(f"{len(only_shared)} recipes {what} only by the shared changes above: {name_list(only_shared)}")
