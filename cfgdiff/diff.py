@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from itertools import repeat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union

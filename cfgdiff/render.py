@@ -20,7 +20,7 @@ from typing import Any
 from pygments.token import Token, _TokenType
 
 from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
-from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff, summary_line, top_level
+from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff, top_level
 
 #: GitHub's limit on the body of a comment.
 GITHUB_COMMENT_LIMIT = 65_536
