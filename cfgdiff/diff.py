@@ -1,9 +1,9 @@
 """Compare two configs field by field: what changed, was added, removed or moved.
 
-The diff is keyed by path and works on canonical lines (``path: value``): two files are
-compared as sets of lines, so only the few lines that differ are ever parsed, and the
-work is linear in the number of fields (a sort of each side, done in C, is the only
-exception). On top of the per-field facts it recovers the structure a reviewer thinks in:
+The diff is keyed by path and works on canonical lines (``path: value``,
+:mod:`cfgdiff.lines`): two files are compared as sorted lists of lines, so only the few
+lines that differ are ever parsed, and the work is linear in the number of fields (a sort
+of each side, done in C and nearly free on sorted files, is the only exception). On top of the per-field facts it recovers the structure a reviewer thinks in:
 
 * **Targets.** A changed ``klass``/``fn``/``partial`` line groups every difference under
   its node into one entry ("attention: MultiheadAttention -> GroupedQueryAttention"), as
@@ -21,15 +21,15 @@ exception). On top of the per-field facts it recovers the structure a reviewer t
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from cfgdiff import canonical, paths
-from cfgdiff.canonical import FlatConfig, ParseError, Raw, format_value, parse_value, values_equal
+from cfgdiff import canonical
+from cfgdiff.canonical import FlatConfig, Raw, values_equal
+from cfgdiff.lines import Lines, is_under, last_segment, only, parent, path_of, prefixes, sort_key
 
 #: The field that names a node's target (AXLearn's ``klass``/``fn``; ours for partials).
 TARGET_KEYS = ("klass", "fn", "partial")
@@ -166,7 +166,7 @@ class Diff:
         out: list[Entry] = [f for f in (*self.changed, *self.added, *self.removed) if id(f) not in grouped]
         out.extend(self.groups)
         out.extend(self.moved)
-        out.sort(key=lambda e: paths.sort_key(entry_path(e)))
+        out.sort(key=lambda e: sort_key(entry_path(e)))
         return out
 
 
@@ -218,8 +218,8 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     Raises ParseError (``FILE:LINE: ...``) for malformed text, ValueError when ``only``
     selects nothing on either side.
     """
-    old_side = _side(old, "<old>")
-    new_side = _side(new, "<new>")
+    old_side = _lines_of(old, "<old>")
+    new_side = _lines_of(new, "<new>")
     keep = path_filter(ignore=ignore, only=only)
     if keep is not None:
         old_side = old_side.filtered(keep)
@@ -252,294 +252,27 @@ def _glob_regex(glob: str) -> str:
     return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
 
 
-def _side(value: ConfigLike, default_source: str) -> _Side:
+def _lines_of(value: ConfigLike, default_source: str) -> Lines:
     if isinstance(value, FlatConfig):
-        return _Side.from_flat(value)
+        return Lines.from_flat(value)
     if isinstance(value, Text):
-        return _Side.from_text(value.text, value.source)
+        return Lines.from_text(value.text, value.source)
     if isinstance(value, str):
-        return _Side.from_text(value, default_source)
+        return Lines.from_text(value, default_source)
     if isinstance(value, os.PathLike):
         with open(value, encoding="utf-8") as f:
-            return _Side.from_text(f.read(), os.fspath(value))
+            return Lines.from_text(f.read(), os.fspath(value))
     canonical._register_optional_types()
-    return _Side.from_flat(canonical.flatten(value))
-
-
-# -- one side of a diff: its canonical lines --------------------------------------------
-
-
-class _Side:
-    """The canonical lines of one config, sorted, with the lookups the diff needs.
-
-    ``lines`` are ``path: value`` lines (comments and blanks dropped); ``values`` holds
-    exact values where the side came from a FlatConfig, else values are parsed on demand.
-    Subtree lookups bisect the sorted lines: the lines under ``p`` are those starting
-    with ``p.``, ``p[``, ``p/`` or ``p: ``, each a contiguous run.
-    """
-
-    def __init__(self, lines: list[str], source: str, values: Mapping[str, Any] | None = None, text: str | None = None):
-        lines.sort()
-        self.lines = lines
-        self.source = source
-        self._values = values
-        self._text = text
-
-    @classmethod
-    def from_text(cls, text: str, source: str) -> _Side:
-        """Read canonical text, checking it only as far as is cheap (see :func:`_content_lines`)."""
-        lines = _content_lines(text)
-        if lines is None:
-            # Something unusual: the exact reader normalises the lines or raises
-            # ParseError with the line number.
-            lines = _exact_lines(text, source)
-        return cls(lines, source, text=text)
-
-    @classmethod
-    def from_flat(cls, flat: FlatConfig) -> _Side:
-        lines = [f"{path}: {format_value(value)}" for path, value in flat.items()]
-        return cls(lines, getattr(flat, "source", "<config>"), values=flat)
-
-    def filtered(self, keep: Any) -> _Side:
-        lines = [line for line in self.lines if keep(path_of(line))]
-        return _Side(lines, self.source, self._values, self._text)
-
-    def sub(self, prefix: str) -> _Side:
-        """The subtree under ``prefix``, with paths relative to it."""
-        n = len(prefix)
-        values = None if self._values is None else _Prefixed(self._values, prefix)
-        return _Side([line[n:] for line in self.range(prefix)], self.source, values)
-
-    def value(self, path: str, text: str) -> Any:
-        if self._values is not None:
-            return self._values[path]
-        return parse_value(text) if text else Raw("")
-
-    def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[int, int]]:
-        lines = self.lines
-        spans = []
-        bare = prefix + ":"  # AXLearn writes an empty value as ``path:``
-        i = bisect.bisect_left(lines, bare)
-        if i < len(lines) and lines[i] == bare:
-            spans.append((i, i + 1))
-        for sep in seps:
-            start = prefix + sep
-            end = start[:-1] + chr(ord(start[-1]) + 1)
-            i = bisect.bisect_left(lines, start)
-            j = bisect.bisect_left(lines, end, i)
-            if j > i:
-                spans.append((i, j))
-        return spans
-
-    def range(self, prefix: str) -> list[str]:
-        """The lines at ``prefix`` and under it, sorted."""
-        return [line for i, j in self._spans(prefix) for line in self.lines[i:j]]
-
-    def size(self, prefix: str) -> int:
-        """How many fields stand at or under ``prefix``."""
-        return sum(j - i for i, j in self._spans(prefix))
-
-    def count_path(self, path: str) -> int:
-        """How many lines give exactly ``path`` (more than one is a malformed file)."""
-        return sum(j - i for i, j in self._spans(path, (": ",)))
-
-    def raise_malformed(self) -> None:
-        """Report a malformed line (or a path given twice) found while diffing, with its line number."""
-        if self._text is not None:
-            _exact_lines(self._text, self.source)
-        raise ParseError(f"{self.source}: a field path appears twice or is malformed")
-
-
-class _Prefixed(Mapping):
-    """A view of a values mapping under a path prefix, keyed by relative path."""
-
-    def __init__(self, values: Mapping[str, Any], prefix: str) -> None:
-        self._values, self._prefix = values, prefix
-
-    def __getitem__(self, path: str) -> Any:
-        return self._values[self._prefix + path]
-
-    def __iter__(self) -> Iterator[str]:
-        n = len(self._prefix)
-        return (p[n:] for p in self._values if is_under(p, self._prefix))
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-_LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
-
-
-def _content_lines(text: str) -> list[str] | None:
-    """The ``path: value`` lines of canonical text, sorted; None when the text needs the
-    exact reader (unusual line breaks, indented or whitespace-only lines).
-
-    Sorting does the filtering without a Python loop: blank and indented lines sort
-    before ``!``, comments between ``#`` and ``$``. Lines that both sides share are
-    counted and compared as text, never parsed; only a sample of them is checked (so
-    text that is not canonical at all is an error), and every differing line is.
-    """
-    if not text.isascii() or any(c in text for c in _LINE_BREAKS):
-        return None
-    lines = text.split("\n")
-    lines.sort()
-    low = bisect.bisect_left(lines, "!")
-    if any(lines[:low]):  # not just empty lines: whitespace, or an indented path
-        return None
-    hash_start = bisect.bisect_left(lines, "#", low)
-    hash_end = bisect.bisect_left(lines, "$", hash_start)
-    content = lines[low:hash_start] + lines[hash_end:] if hash_end > hash_start else lines[low:]
-    # A sample catches text that is not canonical at all, at a negligible cost.
-    if not all(": " in line for line in content[:: max(1, len(content) // 500)]):
-        return None
-    return content
-
-
-def _exact_lines(text: str, source: str) -> list[str]:
-    """Validate text line by line exactly as ``canonical.loads`` does; return normalised lines."""
-    canonical.loads(text, source)
-    lines = []
-    for line in text.splitlines():
-        if not line or line[0] == "#" or line.isspace():
-            continue
-        lines.append(line if ": " in line else f"{line[:-1]}: ")  # AXLearn's ``path:`` (empty value)
-    return lines
-
-
-# -- path structure --------------------------------------------------------------------
-
-
-def segment_starts(path: str) -> list[int]:
-    """Where each segment after the first begins: the index of its ``.``, ``[`` or ``/``.
-
-    Dict keys are skipped as a whole (``['a.b']`` holds no boundary).
-    """
-    if "'" not in path and '"' not in path and "(" not in path:
-        return [i for i, c in enumerate(path) if c in ".[/" and i > 0]
-    starts, i, n = [], 0, len(path)
-    while i < n:
-        c = path[i]
-        if c in "./" and i > 0:
-            starts.append(i)
-        elif c == "[":
-            if i > 0:
-                starts.append(i)
-            i = _end_of_key(path, i + 1)
-            continue
-        i += 1
-    return starts
-
-
-def _end_of_key(path: str, i: int) -> int:
-    """The index after the ``]`` closing a key that starts at ``i``."""
-    depth, quote = 0, ""
-    while i < len(path):
-        c = path[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = ""
-        elif c in "'\"":
-            quote = c
-        elif c in "([{":
-            depth += 1
-        elif c in ")}":
-            depth -= 1
-        elif c == "]":
-            if depth == 0:
-                return i + 1
-            depth -= 1
-        i += 1
-    return i
-
-
-def prefixes(path: str) -> list[str]:
-    """The proper ancestors of a path, outermost first: ``a.b[0].c`` -> ``a``, ``a.b``, ``a.b[0]``."""
-    return [path[:i] for i in segment_starts(path)]
-
-
-def parent(path: str) -> str:
-    """The path one segment up ('' for a top-level field)."""
-    starts = segment_starts(path)
-    return path[: starts[-1]] if starts else ""
-
-
-def last_segment(path: str) -> str:
-    """The last segment as written: ``a.b`` -> ``b``, ``a[0]`` -> ``[0]``."""
-    starts = segment_starts(path)
-    if not starts:
-        return path.lstrip("./")
-    tail = path[starts[-1] :]
-    return tail[1:] if tail[0] in "./" else tail
-
-
-def top_level(path: str) -> str:
-    """The first segment: the subtree a path is counted under (``mesh_rules[7][0]`` -> ``mesh_rules``)."""
-    starts = segment_starts(path)
-    return path[: starts[0]] if starts else path
-
-
-def is_under(path: str, prefix: str) -> bool:
-    """Whether ``path`` is ``prefix`` or inside it (at a segment boundary)."""
-    if not prefix:
-        return True
-    return path == prefix or (path.startswith(prefix) and path[len(prefix)] in ".[/")
-
-
-_ITEM = re.compile(r"\[[0-9]+\]\Z")
-
-
-def path_of(line: str) -> str:
-    """The path of a canonical line (``path: value``, or AXLearn's ``path:``)."""
-    path, sep, _ = line.partition(": ")
-    return path if sep else line[:-1]
+    return Lines.from_flat(canonical.flatten(value))
 
 
 # -- the diff --------------------------------------------------------------------------
 
 
-_RUN = 256
+_ITEM = re.compile(r"\[[0-9]+\]\Z")  # a list item: the path ends in an index
 
 
-def _only(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
-    """The lines only ``old`` has and the lines only ``new`` has; both lists are sorted.
-
-    A merge that compares runs of lines as list slices (in C) and finds the first
-    difference in a run by halving, so two files that differ in a few lines cost a few
-    hundred slice comparisons and no Python step per line.
-    """
-    only_old: list[str] = []
-    only_new: list[str] = []
-    i = j = 0
-    n, m = len(old), len(new)
-    while i < n and j < m:
-        run = min(_RUN, n - i, m - j)
-        if old[i : i + run] == new[j : j + run]:
-            i += run
-            j += run
-            continue
-        lo, hi = 0, run  # the first ``lo`` lines agree; the first difference is before ``hi``
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if old[i + lo : i + mid] == new[j + lo : j + mid]:
-                lo = mid
-            else:
-                hi = mid
-        i += lo
-        j += lo
-        if old[i] < new[j]:
-            only_old.append(old[i])
-            i += 1
-        else:
-            only_new.append(new[j])
-            j += 1
-    only_old.extend(old[i:])
-    only_new.extend(new[j:])
-    return only_old, only_new
-
-
-def _split(lines: Iterable[str], side: _Side) -> dict[str, str]:
+def _split(lines: Iterable[str], side: Lines) -> dict[str, str]:
     """``{path: value text}`` of differing lines; a path given twice is a malformed file."""
     out: dict[str, str] = {}
     for line in lines:
@@ -552,8 +285,8 @@ def _split(lines: Iterable[str], side: _Side) -> dict[str, str]:
     return out
 
 
-def _diff_sides(old: _Side, new: _Side) -> Diff:
-    only_old, only_new = _only(old.lines, new.lines)
+def _diff_sides(old: Lines, new: Lines) -> Diff:
+    only_old, only_new = only(old.lines, new.lines)
     result = Diff(unchanged=len(old.lines) - len(only_old), old_source=old.source, new_source=new.source)
     if not only_old and not only_new:
         return result
@@ -590,13 +323,8 @@ def _diff_sides(old: _Side, new: _Side) -> Diff:
     return result
 
 
-def sort_key(path: str) -> tuple:
-    """Canonical path order, for relative paths (``.x``, ``[0]``) too."""
-    return paths.sort_key(path.lstrip("."))
-
-
 def _account_moves(
-    old: _Side, new: _Side, rem: dict[str, str], add: dict[str, str], same: set[str], moves: list[tuple[str, str]]
+    old: Lines, new: Lines, rem: dict[str, str], add: dict[str, str], same: set[str], moves: list[tuple[str, str]]
 ) -> tuple[dict[str, str], dict[str, str], int]:
     """Re-read the per-path facts now that moved subtrees belong to their moves.
 
@@ -617,24 +345,18 @@ def _account_moves(
         if in_old and in_new and (path not in rem or path in same):
             lost += 1
         if path in gone_new and in_old:
-            rem_left[path] = rem[path] if path in rem else _text_at(old, path)
+            rem_left[path] = rem[path] if path in rem else old.text_at(path)
         if path in gone_old and in_new:
-            add_left[path] = add[path] if path in add else _text_at(new, path)
+            add_left[path] = add[path] if path in add else new.text_at(path)
     for path in gone_old & gone_new:
         lost += path not in rem or path in same
     return rem_left, add_left, lost
 
 
-def _text_at(side: _Side, path: str) -> str:
-    """The value text of the one line that gives ``path``."""
-    (i, _), = side._spans(path, (": ",))
-    return side.lines[i].partition(": ")[2]  # '' for a ``path:`` line
-
-
 # -- moves -----------------------------------------------------------------------------
 
 
-def _find_moves(old: _Side, new: _Side, rem: Mapping[str, str], add: Mapping[str, str]) -> list[tuple[str, str]]:
+def _find_moves(old: Lines, new: Lines, rem: Mapping[str, str], add: Mapping[str, str]) -> list[tuple[str, str]]:
     """Pairs (old prefix, new prefix) of subtrees that moved; see the module docstring."""
     old_cands = _candidates(old, new, rem.keys())
     new_cands = _candidates(new, old, add.keys())
@@ -645,7 +367,7 @@ def _find_moves(old: _Side, new: _Side, rem: Mapping[str, str], add: Mapping[str
     return moves
 
 
-def _candidates(side: _Side, other: _Side, dirty: Iterable[str]) -> set[str]:
+def _candidates(side: Lines, other: Lines, dirty: Iterable[str]) -> set[str]:
     """Subtrees of ``side`` that may have moved: list items holding a difference, and
     the outermost nodes the other side lacks entirely."""
     found: set[str] = set()
@@ -667,7 +389,7 @@ def _outermost(cands: Iterable[str]) -> list[str]:
     return sorted((c for c in cands if not any(p in cands for p in prefixes(c))), key=sort_key)
 
 
-def _content(side: _Side, prefix: str) -> tuple[str, ...]:
+def _content(side: Lines, prefix: str) -> tuple[str, ...]:
     n = len(prefix)
     return tuple(line[n:] for line in side.range(prefix))
 
@@ -676,7 +398,7 @@ def _similarity(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def _match(old: _Side, new: _Side, old_cands: set[str], new_cands: set[str], moves: list[tuple[str, str]]) -> None:
+def _match(old: Lines, new: Lines, old_cands: set[str], new_cands: set[str], moves: list[tuple[str, str]]) -> None:
     """Pair the outermost candidates: equal content first, then the same path when
     similar, then the most similar; recurse into the subtrees that stay in place."""
     o_top, n_top = _outermost(old_cands), _outermost(new_cands)
@@ -760,7 +482,7 @@ def _under_each(cands: Iterable[str], roots: Iterable[str]) -> dict[str, set[str
 # -- groups ----------------------------------------------------------------------------
 
 
-def _groups(d: Diff, old: _Side, new: _Side, moves: list[tuple[str, str]]) -> list[Group]:
+def _groups(d: Diff, old: Lines, new: Lines, moves: list[tuple[str, str]]) -> list[Group]:
     """Find the nodes whose differences read as one change; each field joins the outermost."""
     if len(d.changed) + len(d.added) + len(d.removed) < 2:
         return []
@@ -802,7 +524,7 @@ def _groups(d: Diff, old: _Side, new: _Side, moves: list[tuple[str, str]]) -> li
     return groups
 
 
-def _live(side: _Side, prefix: str, gone: list[str]) -> bool:
+def _live(side: Lines, prefix: str, gone: list[str]) -> bool:
     """Whether ``side`` has a field at or under ``prefix`` that did not move away."""
     size = side.size(prefix)
     if not gone or not size:

@@ -20,7 +20,8 @@ from typing import Any
 from pygments.token import Token, _TokenType
 
 from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
-from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff, top_level
+from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
+from cfgdiff.lines import last_segment, parent, top_level
 
 #: GitHub's limit on the body of a comment.
 GITHUB_COMMENT_LIMIT = 65_536
@@ -189,8 +190,6 @@ def _group_text(g: Group, out: Tokens, indent: str, relative_to: str | None) -> 
 
 
 def _is_target_line(path: str, node: str) -> bool:
-    from cfgdiff.diff import TARGET_KEYS, last_segment, parent
-
     return parent(path) == node and last_segment(path) in TARGET_KEYS
 
 

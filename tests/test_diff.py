@@ -12,7 +12,8 @@ from cfgdiff.config import Config
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cfgdiff.diff import Added, Changed, Diff, Node, Removed, Text, _only, diff, element_diff, path_filter, prefixes
+from cfgdiff.diff import Added, Changed, Diff, Node, Removed, Text, diff, element_diff, path_filter
+from cfgdiff.lines import only, prefixes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
 
@@ -257,7 +258,7 @@ def test_only_keeps_one_subtree_at_a_segment_boundary():
 
 @given(st.sets(st.text("abc: ", max_size=4), max_size=600), st.sets(st.text("abc: ", max_size=4), max_size=600))
 def test_the_sorted_merge_finds_exactly_the_lines_only_one_side_has(old, new):
-    only_old, only_new = _only(sorted(old), sorted(new))
+    only_old, only_new = only(sorted(old), sorted(new))
     assert only_old == sorted(old - new)
     assert only_new == sorted(new - old)
 
