@@ -3,7 +3,8 @@
 The diff is keyed by path and works on canonical lines (``path: value``,
 :mod:`cfgdiff.lines`): two files are compared as sorted lists of lines, so only the few
 lines that differ are ever parsed, and the work is linear in the number of fields (a sort
-of each side, done in C and nearly free on sorted files, is the only exception). On top of the per-field facts it recovers the structure a reviewer thinks in:
+of each side, done in C and nearly free on sorted files, is the only exception). On top
+of the per-field facts it recovers the structure a reviewer thinks in:
 
 * **Targets.** A changed ``klass``/``fn``/``partial`` line groups every difference under
   its node into one entry ("attention: MultiheadAttention -> GroupedQueryAttention"), as
@@ -303,7 +304,7 @@ def _diff_sides(old: Lines, new: Lines) -> Diff:
     same = {p for p in rem.keys() & add.keys() if values_equal(old.value(p, rem[p]), new.value(p, add[p]))}
     result.unchanged += len(same)
 
-    moves = _find_moves(old, new, {p: t for p, t in rem.items() if p not in same}, {p: t for p, t in add.items() if p not in same})
+    moves = _find_moves(old, new, rem.keys() - same, add.keys() - same)
     if moves:
         rem, add, lost = _account_moves(old, new, rem, add, same, moves)
         result.unchanged -= lost
@@ -356,10 +357,10 @@ def _account_moves(
 # -- moves -----------------------------------------------------------------------------
 
 
-def _find_moves(old: Lines, new: Lines, rem: Mapping[str, str], add: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Pairs (old prefix, new prefix) of subtrees that moved; see the module docstring."""
-    old_cands = _candidates(old, new, rem.keys())
-    new_cands = _candidates(new, old, add.keys())
+def _find_moves(old: Lines, new: Lines, removed: Iterable[str], added: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs (old prefix, new prefix) of subtrees that moved, given the paths whose lines differ."""
+    old_cands = _candidates(old, new, removed)
+    new_cands = _candidates(new, old, added)
     if not old_cands or not new_cands:
         return []
     moves: list[tuple[str, str]] = []

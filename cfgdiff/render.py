@@ -202,6 +202,9 @@ def _moved_text(m: Moved, out: Tokens, indent: str, relative_to: str | None) -> 
         _entry_text(entry, out, indent + "    ", relative_to=None)
 
 
+_BARS = (("changed", "~", _CHANGED), ("added", "+", _ADDED), ("removed", "-", _REMOVED), ("moved", ">", _MOVED))
+
+
 # -- stat ------------------------------------------------------------------------------
 
 
@@ -216,7 +219,7 @@ def render_stat(d: Diff, *, color: bool = False, width: int = 40) -> str:
         scale = min(1.0, width / max(totals))
         for (name, counts), total in zip(rows, totals):
             out.append((Token.Text, f" {name.ljust(name_width)} | {str(total).rjust(number_width)} "))
-            for key, mark, token in (("changed", "~", _CHANGED), ("added", "+", _ADDED), ("removed", "-", _REMOVED), ("moved", ">", _MOVED)):
+            for key, mark, token in _BARS:
                 if counts[key]:
                     out.append((token, mark * max(1, math.floor(counts[key] * scale))))
             out.append((Token.Text, "\n"))
@@ -296,7 +299,10 @@ def _entry_diff_lines(entry: Entry, relative_from: str = "", relative_to: str = 
     Paths are full paths; inside a move, ``relative_from``/``relative_to`` are its ends.
     """
     if isinstance(entry, Changed):
-        return [f"- {relative_from + entry.path}: {format_value(entry.old)}", f"+ {relative_to + entry.path}: {format_value(entry.new)}"]
+        return [
+            f"- {relative_from + entry.path}: {format_value(entry.old)}",
+            f"+ {relative_to + entry.path}: {format_value(entry.new)}",
+        ]
     if isinstance(entry, Added):
         return [f"+ {relative_to + entry.path}: {format_value(entry.value)}"]
     if isinstance(entry, Removed):
@@ -353,7 +359,13 @@ def to_json(d: Diff) -> dict[str, Any]:
         "sources": {"old": d.old_source, "new": d.new_source},
         **body,
         "groups": [
-            {"kind": g.kind, "path": g.path, "old": json_value(g.old), "new": json_value(g.new), "paths": [f.path for f in g.fields]}
+            {
+                "kind": g.kind,
+                "path": g.path,
+                "old": json_value(g.old),
+                "new": json_value(g.new),
+                "paths": [f.path for f in g.fields],
+            }
             for g in d.groups
         ],
         "summary": d.counts(),
