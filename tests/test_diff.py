@@ -263,6 +263,33 @@ def test_the_sorted_merge_finds_exactly_the_lines_only_one_side_has(old, new):
     assert only_new == sorted(new - old)
 
 
+# -- bookkeeping, whatever the edit -----------------------------------------------------
+
+_ITEMS = st.lists(st.tuples(st.sampled_from("abcd"), st.integers(0, 3)), max_size=6)
+
+
+@given(_ITEMS, _ITEMS, st.booleans())
+def test_every_field_is_accounted_for_exactly_once(old_items, new_items, extra):
+    """Unchanged + changed + added/removed + moved fields add up to each side's size,
+    and every line only one side has is reported (moves included)."""
+    old = rules(*[(n, s) for n, s in old_items]) + ("x: 1\n" if extra else "")
+    new = rules(*[(n, s) for n, s in new_items]) + "x: 1\n"
+    d = diff(old, new)
+    old_paths = [line.partition(": ")[0] for line in old.splitlines()]
+    new_paths = [line.partition(": ")[0] for line in new.splitlines()]
+
+    def under(paths_: list[str], prefix: str) -> int:
+        return sum(1 for p in paths_ if p == prefix or p.startswith(prefix + ".") or p.startswith(prefix + "["))
+
+    assert d.unchanged + len(d.changed) + len(d.added) + sum(m.size for m in d.moved) == len(new_paths)
+    assert d.unchanged + len(d.changed) + len(d.removed) + sum(under(old_paths, m.old_path) for m in d.moved) == len(old_paths)
+    only_old = set(old.splitlines()) - set(new.splitlines())
+    only_new = set(new.splitlines()) - set(old.splitlines())
+    reported_old, reported_new = _reported(d)
+    assert all(_covered(line.partition(": ")[0], reported_old) for line in only_old)
+    assert all(_covered(line.partition(": ")[0], reported_new) for line in only_new)
+
+
 # -- structure helpers and element detail ----------------------------------------------
 
 
