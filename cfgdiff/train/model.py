@@ -55,7 +55,9 @@ class Decoder(Configurable):
         param_dtype: Any = jnp.float32
         compute_dtype: Any = jnp.float32
         remat: bool = False  # recompute each layer's activations in the backward pass
-        scan_layers: bool = True  # one compiled layer run num_layers times; False unrolls them
+        # True: one compiled layer run num_layers times (compiles in seconds at any depth).
+        # False: layers unrolled, which runs faster (1.45x for gpt2_small on an H100).
+        scan_layers: bool = False
         # Embedding lookup as a one-hot matmul. A gather's gradient is a scatter-add, which on a
         # GPU serializes on a small vocabulary's few rows (most of a byte model's backward pass).
         one_hot_embed: bool = False

@@ -113,3 +113,31 @@ def test_four_simulated_devices_on_a_data_by_fsdp_mesh_match_one_device(tiny_run
     assert out["specs"]["wq"] == [None, "fsdp", None]
     one_device = [r["loss"] for r in tiny_run["records"][:20]]
     assert out["losses"] == pytest.approx(one_device, rel=2e-3)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_form_one_mesh_through_jax_distributed(tiny_run, tmp_path):
+    port = _free_port()
+    command = [sys.executable, "-c", "from cfgdiff.cli import main; main()", "run", "tiny_lm", "--steps", "6",
+               "--run-dir", str(tmp_path), "--set", "mesh_shape=(2, 2, 1)"]
+    procs = []
+    for i in range(2):
+        env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
+               "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2", "JAX_PROCESS_ID": str(i),
+               "JAX_INITIALIZATION_TIMEOUT": "60"}
+        procs.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, err) in zip(procs, outputs):
+        assert p.returncode == 0, err[-2000:]
+    # Gloo prints its own lines on stdout; only process 0 reports the run.
+    assert outputs[0][0].splitlines()[-1].startswith("step 6: loss ") and "step 6" not in outputs[1][0]
+    losses = [r["loss"] for r in read_metrics(tmp_path / "metrics.jsonl")]
+    assert losses == pytest.approx([r["loss"] for r in tiny_run["records"][:6]], rel=2e-3)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["6"]
