@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import optax
 import pytest
@@ -72,15 +73,9 @@ def nan_after(step: int) -> optax.GradientTransformation:
 
     def update(updates, state, params=None):
         poison = jnp.where(state >= step, jnp.nan, 1.0)
-        return jax_tree_scale(updates, poison), state + 1
+        return jax.tree.map(lambda u: u * poison, updates), state + 1
 
     return optax.GradientTransformation(lambda params: jnp.zeros((), jnp.int32), update)
-
-
-def jax_tree_scale(tree, factor):
-    import jax
-
-    return jax.tree.map(lambda x: x * factor, tree)
 
 
 def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
