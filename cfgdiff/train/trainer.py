@@ -200,7 +200,7 @@ class Trainer(Configurable):
         eval_fn = jax.jit(self.eval_step, in_shardings=(self.state_sharding.params, self.batch_sharding))
         peak = cfg.peak_flops_per_device or peak_flops(jax.devices()[0].device_kind)
         flops_per_token = self.model.flops_per_token(cfg.data.seq_len)
-        log = MetricsLog(metrics_path, cfg.max_steps, start, stream=None if lead else open(os.devnull, "w"))
+        log = MetricsLog(metrics_path, cfg.max_steps, start) if lead else None  # process 0 reports
         records: list[dict[str, Any]] = []
         pending: dict[str, Any] | None = None
         last_time = time.perf_counter()
@@ -224,7 +224,7 @@ class Trainer(Configurable):
             if p["step"] == start + 1:
                 record["compile_s"] = compile_s
             records.append(record)
-            if lead:
+            if log is not None:
                 log.write(record)
 
         try:
@@ -245,7 +245,8 @@ class Trainer(Configurable):
                 finish(pending)
         finally:
             checkpointer.close()
-            log.close()
+            if log is not None:
+                log.close()
         return records
 
     def _write_data_info(self, run_dir: str) -> None:
