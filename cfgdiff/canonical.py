@@ -339,6 +339,7 @@ def write_text_atomic(file: str | os.PathLike, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(file))  # mkstemp makes 0600; the file should look like any other
         os.replace(tmp, file)
     except BaseException:
         try:
@@ -346,6 +347,16 @@ def write_text_atomic(file: str | os.PathLike, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _mode_for(file: str | os.PathLike) -> int:
+    """The existing file's permissions, else what a plain ``open(file, 'w')`` would give."""
+    try:
+        return os.stat(file).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 # -- text -> FlatConfig ----------------------------------------------------------------

@@ -288,6 +288,19 @@ def test_dump_writes_the_file(tmp_path):
     assert canonical.load(path)["x"] == 1
 
 
+def test_dump_gives_new_files_the_usual_permissions_and_keeps_existing_ones(tmp_path):
+    fresh, existing = tmp_path / "fresh.txt", tmp_path / "existing.txt"
+    existing.write_text("x: 1\n")
+    os.chmod(existing, 0o640)
+    umask = os.umask(0o022)
+    try:
+        canonical.write_text_atomic(fresh, "x: 1\n")
+        canonical.write_text_atomic(existing, "x: 2\n")
+    finally:
+        os.umask(umask)
+    assert (fresh.stat().st_mode & 0o777, existing.stat().st_mode & 0o777) == (0o644, 0o640)
+
+
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
     path = tmp_path / "cfg.txt"
     path.write_text("x: 1\n")
