@@ -17,32 +17,21 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from cfgdiff import git
+from cfgdiff.canonical import write_text_atomic
 
 DRIVER = "cfgdiff"
 ATTRIBUTE = f"diff={DRIVER}"
 DEFAULT_PATTERN = "golden_configs/*.txt"
 
 
-class GitSetupError(ValueError):
-    """The repository cannot be configured; the message is one line."""
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise GitSetupError("git is not installed") from None
-
-
 def repository_root(start: str | Path = ".") -> Path:
     """The top folder of the git work tree containing ``start``."""
-    found = _git(Path(start), "rev-parse", "--show-toplevel")
-    if found.returncode != 0:
-        raise GitSetupError(f"{Path(start).resolve()}: not inside a git work tree")
-    return Path(found.stdout.strip())
+    where = f"{Path(start).resolve()}: not inside a git work tree"
+    return Path(git.output(Path(start), "rev-parse", "--show-toplevel", what=where))
 
 
 def textconv_command() -> str:
@@ -70,13 +59,11 @@ def setup(root: Path, pattern: str, command: str | None = None) -> list[str]:
     """Configure the driver and the attribute line; returns what was done, one line each."""
     done = []
     command = command or textconv_command()
-    current = _git(root, "config", "--local", "--get", f"diff.{DRIVER}.textconv").stdout.strip()
+    current = git.run(root, "config", "--local", "--get", f"diff.{DRIVER}.textconv").stdout.strip()
     if current == command:
         done.append(f"git config diff.{DRIVER}.textconv already set")
     else:
-        result = _git(root, "config", "--local", f"diff.{DRIVER}.textconv", command)
-        if result.returncode != 0:
-            raise GitSetupError(f"git config failed: {result.stderr.strip()}")
+        git.output(root, "config", "--local", f"diff.{DRIVER}.textconv", command)
         done.append(f"git config diff.{DRIVER}.textconv {shlex.quote(command)}")
     attributes = root / ".gitattributes"
     line = f"{pattern} {ATTRIBUTE}"
@@ -87,7 +74,7 @@ def setup(root: Path, pattern: str, command: str | None = None) -> list[str]:
         text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
         if text and not text.endswith("\n"):
             text += "\n"
-        attributes.write_text(text + line + "\n", encoding="utf-8")
+        write_text_atomic(attributes, text + line + "\n")
         done.append(f".gitattributes: added {line!r}")
     return done
 
@@ -95,7 +82,7 @@ def setup(root: Path, pattern: str, command: str | None = None) -> list[str]:
 def undo(root: Path) -> list[str]:
     """Remove the driver from ``.git/config`` and every ``diff=cfgdiff`` line from ``.gitattributes``."""
     done = []
-    if _git(root, "config", "--local", "--remove-section", f"diff.{DRIVER}").returncode == 0:
+    if git.run(root, "config", "--local", "--remove-section", f"diff.{DRIVER}").returncode == 0:
         done.append(f"git config: removed [diff \"{DRIVER}\"]")
     attributes = root / ".gitattributes"
     if attributes.exists():
@@ -103,7 +90,7 @@ def undo(root: Path) -> list[str]:
         kept = [line for line in lines if ATTRIBUTE not in line.split()]
         if len(kept) != len(lines):
             if any(line.strip() for line in kept):
-                attributes.write_text("".join(kept), encoding="utf-8")
+                write_text_atomic(attributes, "".join(kept))
             else:
                 attributes.unlink()
             done.append(f".gitattributes: removed {len(lines) - len(kept)} line(s) with {ATTRIBUTE}")

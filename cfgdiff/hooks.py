@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 
+from cfgdiff import git
 from cfgdiff.recipes import Registry
 
 PRE_COMMIT_SCRIPT = r"""#!/bin/sh
@@ -40,7 +40,8 @@ def install(start: str | os.PathLike = ".", force: bool = False) -> tuple[Path, 
     An existing different hook is kept unless ``force``; then it is saved beside as
     ``pre-commit.before-cfgdiff``.
     """
-    hooks_dir = (Path(start).resolve() / _git(start, "rev-parse", "--git-path", "hooks")).resolve()
+    where = f"{os.fspath(start)}: not in a git repository"
+    hooks_dir = (Path(start).resolve() / git.output(start, "rev-parse", "--git-path", "hooks", what=where)).resolve()
     hook = hooks_dir / "pre-commit"
     what = "installed"
     if hook.exists():
@@ -59,8 +60,9 @@ def install(start: str | os.PathLike = ".", force: bool = False) -> tuple[Path, 
 def staged_recipe_files(registry: Registry) -> list[str]:
     """Staged files that can change a recipe or its golden file: the project's ``.py`` files,
     its pyproject.toml and anything in the golden folder (paths relative to the repository)."""
-    toplevel = Path(_git(registry.root, "rev-parse", "--show-toplevel")).resolve()
-    names = _git(registry.root, "diff", "--cached", "--name-only", "-z", "--no-renames").split("\0")
+    where = f"{registry.root}: not in a git repository"
+    toplevel = Path(git.output(registry.root, "rev-parse", "--show-toplevel", what=where)).resolve()
+    names = git.output(registry.root, "diff", "--cached", "--name-only", "-z", "--no-renames").split("\0")
     out = []
     for name in filter(None, names):
         file = toplevel / name
@@ -73,12 +75,3 @@ def staged_recipe_files(registry: Registry) -> list[str]:
             out.append(name)
     return out
 
-
-def _git(cwd: str | os.PathLike, *args: str) -> str:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise HookError("git is not installed") from None
-    if proc.returncode != 0:
-        raise HookError(f"{os.fspath(cwd)}: not in a git repository ({proc.stderr.strip() or 'git failed'})")
-    return proc.stdout.strip("\n")

@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from cfgdiff import git
 from cfgdiff.canonical import FlatConfig, ParseError, loads
 from cfgdiff.golden import (
     FieldChange,
@@ -36,10 +37,6 @@ from cfgdiff.recipes import RecipeError, Registry, discover, flats_at_revision
 
 MARKER = "<!-- cfgdiff-review -->"
 GITHUB_COMMENT_LIMIT = 65_536
-
-
-class ReviewError(ValueError):
-    """The review cannot be made (no git, no base revision); the message says why."""
 
 
 @dataclasses.dataclass
@@ -108,9 +105,9 @@ def review(base: str | None = None, start: str = ".") -> Review:
     registry = discover(start)
     require_project(registry)
     root = registry.root
-    toplevel = Path(_git(root, "rev-parse", "--show-toplevel", what=f"{root} is not in a git repository")).resolve()
+    toplevel = Path(git.output(root, "rev-parse", "--show-toplevel", what=f"{root} is not in a git repository")).resolve()
     base = base or _upstream(root) or "main"
-    merge_base = _git(root, "merge-base", base, "HEAD", what=f"no merge base with {base!r} (is it a branch or revision here? use --base REV)")
+    merge_base = git.output(root, "merge-base", base, "HEAD", what=f"no merge base with {base!r} (is it a branch or revision here? use --base REV)")
     golden_rel = registry.golden_dir.resolve().relative_to(toplevel).as_posix()
     before = _golden_files_at(root, merge_base, golden_rel)
 
@@ -197,20 +194,18 @@ def _callouts(item: RecipeReview, registry: Registry) -> list[str]:
 
 
 def _upstream(root: Path) -> str | None:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"], cwd=root, capture_output=True, text=True
-    )
+    proc = git.run(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
     return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
 def _golden_files_at(root: Path, rev: str, golden_rel: str) -> dict[str, str]:
     """``{recipe: text}`` of the golden files at ``rev``, read in one ``git cat-file`` call."""
-    listing = _git(root, "ls-tree", "-z", "--name-only", rev, f"{golden_rel}/")
+    listing = git.output(root, "ls-tree", "-z", "--name-only", rev, f"{golden_rel}/")
     files = [f for f in listing.split("\0") if f.endswith(GOLDEN_SUFFIX) and "/" not in f[len(golden_rel) + 1 :]]
     if not files:
         return {}
     request = "".join(f"{rev}:{f}\n" for f in files).encode()
-    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True)
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True)  # reads stdin
     out, data = {}, proc.stdout
     for file in files:
         header_end = data.index(b"\n")
@@ -219,17 +214,6 @@ def _golden_files_at(root: Path, rev: str, golden_rel: str) -> dict[str, str]:
         data = data[header_end + 1 + size + 1 :]
         out[Path(file).name[: -len(GOLDEN_SUFFIX)]] = body.decode("utf-8")
     return out
-
-
-def _git(cwd: Path, *args: str, what: str | None = None) -> str:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise ReviewError("git is not installed; cfgdiff review needs it") from None
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        raise ReviewError(what or f"git {args[0]}: {detail}")
-    return proc.stdout.strip("\n")
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -161,26 +161,19 @@ def _walk(value: Any, path: str, out: dict[str, Any]) -> None:
 # -- git revisions ----------------------------------------------------------------------
 
 
-def _git(base: Path, *args: str) -> Any:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", *args], cwd=base, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise SourceError("git is not installed (needed for REV:PATH sources)") from None
-
-
 def _is_revision(rev: str, base: Path) -> bool:
     if not re.match(r"[\w./@^~{}-]+\Z", rev):
         return False
-    return _git(base, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
+    from cfgdiff import git  # lazily: subprocess is not needed to diff two files
+
+    return git.run(base, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
 
 
 def _at_revision(rev: str, rest: str, base: Path) -> Source:
-    import subprocess
+    from cfgdiff import git
 
     label = f"{rev}:{rest}"
-    shown = subprocess.run(["git", "show", label], cwd=base, capture_output=True, check=False)
+    shown = git.run(base, "show", label, text=False)
     if shown.returncode == 0:
         suffix = Path(rest).suffix.lower()
         if suffix in DOCUMENT_SUFFIXES:
@@ -195,7 +188,7 @@ def _at_revision(rev: str, rest: str, base: Path) -> Source:
 
     try:
         flat = flat_at_revision(rev, rest, base)
-    except RecipeError as e:
+    except (RecipeError, git.GitError) as e:
         raise SourceError(f"{label}: {e}") from None
     flat.source = label
     return flat

@@ -76,7 +76,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     Without ``files`` it holds the three recipes of RECIPES as ``PKG/__init__.py``.
     """
     saved_path = list(sys.path)
-    saved_modules = set(sys.modules)
     # Tests edit recipe files within one second; a cached .pyc of the same size would win.
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
 

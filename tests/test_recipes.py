@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cfgdiff.cli import main
+from cfgdiff.git import GitError
 from cfgdiff.recipes import RecipeError, discover, find, flat_at_revision
 from tests.conftest import git
 
@@ -184,7 +185,7 @@ def test_recipe_at_a_git_revision_is_built_from_that_code_and_the_worktree_remov
     assert flat_at_revision("HEAD", "alpha")["optimizer.momentum"] == 0.9
     with pytest.raises(RecipeError, match="no such recipe at HEAD"):
         flat_at_revision("HEAD", "delta")
-    with pytest.raises(RecipeError, match="unknown git revision 'nope'"):
+    with pytest.raises(GitError, match="unknown git revision 'nope'"):
         flat_at_revision("nope", "alpha")
     package_init.write_text("raise ImportError('broken at this revision')\n")
     git(root, "commit", "-qam", "v2: recipes that cannot be imported")

@@ -45,6 +45,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cfgdiff import git
 from cfgdiff.canonical import FlatConfig, dumps, loads
 
 RecipeFn = Callable[[], Any]
@@ -386,15 +387,15 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
     loaded at all there.
     """
     start_dir = Path(start).resolve()
-    toplevel = Path(_git(start_dir, "rev-parse", "--show-toplevel"))
-    commit = _git(start_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"unknown git revision {rev!r}")
+    toplevel = Path(git.output(start_dir, "rev-parse", "--show-toplevel"))
+    commit = git.output(start_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"unknown git revision {rev!r}")
     pyproject, _ = find_settings(start_dir)
     project = pyproject.parent if pyproject else start_dir
     relative = project.relative_to(toplevel) if project.is_relative_to(toplevel) else Path()
     tmp = Path(tempfile.mkdtemp(prefix="cfgdiff-rev-"))
     worktree = tmp / "tree"
     try:
-        _git(toplevel, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+        git.output(toplevel, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
         cwd = worktree / relative
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         # The revision's own code first, before any installed (or editable) copy of it.
@@ -407,9 +408,9 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
             text=True,
         )
     finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=toplevel, capture_output=True)
+        git.run(toplevel, "worktree", "remove", "--force", str(worktree))
         shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=toplevel, capture_output=True)
+        git.run(toplevel, "worktree", "prune")
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise RecipeError(f"recipes at {rev}: cannot load them: {last}")
@@ -424,17 +425,6 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
         else:
             out[name] = RecipeError(f"at {rev}: {entry['error']}")
     return out
-
-
-def _git(cwd: Path, *args: str, what: str | None = None) -> str:
-    try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise RecipeError("git is not installed (needed for REV:RECIPE)") from None
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or [f"git {args[0]} failed"])[-1]
-        raise RecipeError(what or f"git {args[0]}: {detail}")
-    return proc.stdout.strip()
 
 
 # -- one-line descriptions ------------------------------------------------------------
