@@ -5,6 +5,7 @@ building it, ``dumps``, ``loads`` and ``loads`` of the same text again, and, in 
 run, Fiddle's ``printing.as_str_flattened`` on the same tree built with Fiddle (when
 ``fiddle`` is installed). Prints best-of-N times and the ratios against Fiddle.
 
+    pip install -e '.[bench]'    # Fiddle, the baseline
     python benchmarks/bench_canonical.py [--layers 1000] [--repeat 5]
 
 Target: ``dumps`` and ``loads`` of 45,000 fields each under 100 ms, and faster than
@@ -105,7 +106,7 @@ def main() -> None:
     try:
         from fiddle import printing
     except ImportError:
-        print("fiddle not installed: pip install fiddle to compare")
+        print("fiddle not installed: pip install -e '.[bench]' to compare")
         return
     t_fbuild, fcfg = best_of(args.repeat, lambda: build_fiddle(args.layers))
     t_fprint, ftext = best_of(args.repeat, lambda: printing.as_str_flattened(fcfg))

@@ -2,6 +2,7 @@
 
 Run by hand (not part of the test suite)::
 
+    pip install -e '.[bench]'    # DeepDiff, the baseline
     python benchmarks/bench_diff.py [--layers 1000] [--repeat 7]
 
 Two canonical files of 1,000 layer sub-configs x 45 fields (45,000 fields plus a few
