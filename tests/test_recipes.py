@@ -147,6 +147,20 @@ def test_find_by_name_and_by_module_reference(project):
     assert by_ref.name == f"{package}:alpha" and by_ref.flat()["model.layers"] == 2
 
 
+def test_a_module_reference_may_name_a_config_and_each_build_gets_a_copy(project):
+    root = project({"cfgmod.py": "from cfgdiff import Config\n\ndef f(x=1):\n    return x\n\nBASE = Config(f)\n"})
+    recipe = find("cfgmod:BASE")
+    recipe.build().x = 5
+    assert recipe.build().x == 1
+    assert recipe.location == str(Path("cfgmod.py")) and root.is_dir()
+
+
+def test_a_module_reference_to_something_else_is_an_error(project):
+    project({"valuemod.py": "VALUE = 3\n"})
+    with pytest.raises(RecipeError, match="valuemod has no function or config 'VALUE'"):
+        find("valuemod:VALUE")
+
+
 def test_find_unknown_name_suggests_the_closest(project):
     project()
     with pytest.raises(LookupError, match=r"unknown recipe 'alpah' \(did you mean 'alpha'\?\)"):

@@ -47,6 +47,7 @@ from typing import Any
 
 from cfgdiff import git
 from cfgdiff.canonical import FlatConfig, dumps, loads
+from cfgdiff.config import ConfigBase
 
 RecipeFn = Callable[[], Any]
 
@@ -331,8 +332,10 @@ def _by_reference(module_name: str, attr: str, start: str | os.PathLike) -> Reci
     fn: Any = module
     for part in attr.split("."):
         fn = getattr(fn, part, None)
+    if isinstance(fn, ConfigBase):  # a config kept at module level: each build gets a copy
+        return Recipe(ref, fn.clone, module_name, _display(getattr(module, "__file__", None)))
     if not callable(fn):
-        raise RecipeError(f"recipe {ref}: {module_name} has no function {attr!r}")
+        raise RecipeError(f"recipe {ref}: {module_name} has no function or config {attr!r}")
     return Recipe(ref, fn, module_name, _location(fn, module_name))
 
 
