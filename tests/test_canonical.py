@@ -147,6 +147,26 @@ def test_dataclasses_named_tuples_and_partials_expand_into_fields():
     assert flat["part.args[0]"] == 3.0 and flat["part.factor"] == 4.0
 
 
+class Celsius:
+    def __init__(self, degrees: float) -> None:
+        self.degrees = degrees
+
+
+class Mesh:
+    def __init__(self, shape: tuple) -> None:
+        self.shape = shape
+
+
+def test_registered_formatters_name_foreign_values_as_a_leaf_or_as_fields(monkeypatch):
+    monkeypatch.setattr(canonical, "_FORMATTERS", dict(canonical._FORMATTERS))
+    canonical.register_formatter(Celsius, lambda c: f"{c.degrees}C")
+    canonical.register_formatter(Mesh, lambda m: {"shape": m.shape})
+    flat = canonical.flatten(Config(node, temp=Celsius(21.5), mesh=Mesh((2, 4))))
+    assert flat["temp"] == "21.5C"
+    assert flat["mesh.klass"] == Symbol(f"{__name__}.Mesh")
+    assert (flat["mesh.shape[0]"], flat["mesh.shape[1]"]) == (2, 4)
+
+
 def test_configurable_configs_write_their_klass_field():
     assert dumps(Layer.default_config()) == f"dim: 4\nklass: {__name__}.Layer\n"
 
