@@ -289,10 +289,20 @@ def sample(run_dir: str, prompt: str, tokens: int, temperature: float, top_k: in
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; the exit code says whether the configs differ.")
 @click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
 @click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
+@click.option("--title", help="A heading for --format markdown (e.g. the recipe's name).")
 @color_option
 @click.pass_context
 def diff_command(
-    ctx: click.Context, old: str, new: str, fmt: str, stat: bool, quiet: bool, ignore: tuple[str, ...], only: str | None, color: str
+    ctx: click.Context,
+    old: str,
+    new: str,
+    fmt: str,
+    stat: bool,
+    quiet: bool,
+    ignore: tuple[str, ...],
+    only: str | None,
+    title: str | None,
+    color: str,
 ) -> None:
     """What differs between two configs, field by field.
 
@@ -303,6 +313,8 @@ def diff_command(
 
     if stat and fmt != "text":
         raise click.UsageError("--stat prints text; leave out --format")
+    if title and fmt != "markdown":
+        raise click.UsageError("--title heads a markdown comment; add --format markdown")
     result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
     if not quiet:
         from cfgdiff import render
@@ -311,7 +323,7 @@ def diff_command(
         if stat:
             text = render.render_stat(result, color=colored)
         elif fmt == "markdown":
-            text = render.render_markdown(result)
+            text = render.render_markdown(result, title=title)
         elif fmt == "json":
             text = render.render_json(result)
         else:

@@ -54,6 +54,10 @@ def resolve(arg: str, *, cwd: str | os.PathLike | None = None) -> FlatConfig:
 
 def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
     """Like :func:`resolve`, but canonical text stays text, so a diff can skip equal lines."""
+    if arg == "-":  # canonical text piped in: git show REV:golden.txt | cfgdiff - golden.txt
+        import sys
+
+        return Text(sys.stdin.read(), "<stdin>")
     base = Path(cwd) if cwd is not None else Path.cwd()
     path = base / arg
     if path.is_file():

@@ -48,6 +48,12 @@ def test_exit_code_1_when_different_with_the_diff_on_stdout(files):
     assert result.stderr == ""
 
 
+def test_a_dash_reads_canonical_text_from_stdin(files):
+    result = CliRunner().invoke(main, ["-", "new.txt"], input=(files / "old.txt").read_text())
+    assert result.exit_code == 1
+    assert "~ model.dim: 8 -> 16" in result.output
+
+
 def test_the_diff_subcommand_word_is_optional(files):
     assert cfgdiff("diff", "old.txt", "new.txt").stdout == cfgdiff("old.txt", "new.txt").stdout
 
@@ -104,6 +110,12 @@ def test_markdown_format(files):
     out = cfgdiff("--format", "markdown", "old.txt", "new.txt").stdout
     assert out.startswith("**1 changed, 0 added, 0 removed (2 unchanged)**: `old.txt` → `new.txt`\n")
     assert "```diff\n- model.dim: 8\n+ model.dim: 16\n```" in out
+
+
+def test_markdown_title_heads_the_comment(files):
+    result = cfgdiff("old.txt", "new.txt", "--format", "markdown", "--title", "tiny_lm")
+    assert result.output.startswith("### tiny_lm\n")
+    assert cfgdiff("old.txt", "new.txt", "--title", "x").exit_code == 2
 
 
 def test_ignore_and_only_filter_paths(files):
