@@ -77,7 +77,7 @@ def main() -> None:
 
     A SOURCE is a canonical text file (AXLearn golden files too), a .json/.toml/.yaml
     file, a run directory holding config.txt, REV:PATH (a file at a git revision), a
-    recipe name, REV:RECIPE, or package.module:function.
+    recipe name, REV:RECIPE, package.module:function, or - (canonical text on stdin).
     Exit codes: 0 same, 1 different, 2 trouble.
     """
 
