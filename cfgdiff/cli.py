@@ -133,6 +133,13 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
     click.echo(golden.format_report(report, color=use_color(color)), nl=False)
     if staged and report.exit_code == 1:
         click.echo(f"Then stage them: git add {os.path.relpath(registry.golden_dir)}")
+    if staged and report.exit_code == 0:
+        # The check read the working tree; a golden file updated there but not staged
+        # would pass here and still be missing from the commit.
+        unstaged = hooks.unstaged_golden_files(registry)
+        if unstaged:
+            click.echo(f"cfgdiff: golden files changed but not staged: stage them: git add {' '.join(unstaged)}")
+            ctx.exit(1)
     ctx.exit(report.exit_code)
 
 

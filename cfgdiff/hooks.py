@@ -60,18 +60,23 @@ def install(start: str | os.PathLike = ".", force: bool = False) -> tuple[Path, 
 def staged_recipe_files(registry: Registry) -> list[str]:
     """Staged files that can change a recipe or its golden file: the project's ``.py`` files,
     its pyproject.toml and anything in the golden folder (paths relative to the repository)."""
+    return [
+        name
+        for name, file in _changed_files(registry, "--cached")
+        if (name.endswith(".py") and file.is_relative_to(registry.root))
+        or file == registry.root / "pyproject.toml"
+        or file.is_relative_to(registry.golden_dir)
+    ]
+
+
+def unstaged_golden_files(registry: Registry) -> list[str]:
+    """Golden files changed in the working tree but not staged: a check sees them, the commit does not."""
+    return [name for name, file in _changed_files(registry) if file.is_relative_to(registry.golden_dir)]
+
+
+def _changed_files(registry: Registry, *diff_args: str) -> list[tuple[str, Path]]:
+    """(path relative to the repository, absolute path) of each file ``git diff ARGS`` names."""
     where = f"{registry.root}: not in a git repository"
     toplevel = Path(git.output(registry.root, "rev-parse", "--show-toplevel", what=where)).resolve()
-    names = git.output(registry.root, "diff", "--cached", "--name-only", "-z", "--no-renames").split("\0")
-    out = []
-    for name in filter(None, names):
-        file = toplevel / name
-        in_project = file.is_relative_to(registry.root)
-        if (
-            (in_project and name.endswith(".py"))
-            or file == registry.root / "pyproject.toml"
-            or file.is_relative_to(registry.golden_dir)
-        ):
-            out.append(name)
-    return out
-
+    names = git.output(registry.root, "diff", *diff_args, "--name-only", "-z", "--no-renames").split("\0")
+    return [(name, toplevel / name) for name in names if name]

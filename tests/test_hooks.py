@@ -12,7 +12,7 @@ import pytest
 from cfgdiff import hooks
 from cfgdiff.golden import update
 from cfgdiff.recipes import discover
-from tests.conftest import git
+from tests.conftest import forget_recipe_modules, git
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -70,6 +70,24 @@ def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(
     assert "may change recipes: checking all 3 recipes" in out
     assert "~ steps: 10 -> 20 in 3 recipes: alpha, beta-wide, gamma" in out
     assert "To accept these configs: cfgdiff golden update" in out and "Then stage them: git add golden_configs" in out
+
+
+def test_the_git_hook_blocks_a_commit_that_leaves_the_updated_golden_files_unstaged(project):
+    root = project()
+    git(root, "init", "-q")
+    update(discover())
+    hooks.install(root)
+    git(root, "add", ".")
+    assert _commit(root, "recipes and golden files").returncode == 0
+
+    init = next(root.glob("recipes_*/__init__.py"))
+    init.write_text(init.read_text().replace("steps=10", "steps=20"))
+    forget_recipe_modules()
+    update(discover())  # the golden files are updated in the working tree...
+    git(root, "add", str(init))  # ...but only the recipe is staged
+    blocked = _commit(root, "more steps")
+    assert blocked.returncode == 1
+    assert "golden files changed but not staged: stage them: git add golden_configs/alpha.txt" in blocked.stdout + blocked.stderr
 
 
 @pytest.mark.skipif(shutil.which("pre-commit") is None, reason="pre-commit is not installed")
