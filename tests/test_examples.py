@@ -16,3 +16,4 @@ def test_quickstart_prints_the_canonical_text_shown_in_the_readme():
     shown = re.search(r"<!-- quickstart-output -->\n```text\n(.*?)```", readme, re.S)
     assert shown, "README.md lost its quickstart output block"
     assert result.stdout == shown.group(1)
+

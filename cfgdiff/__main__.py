@@ -1,0 +1,5 @@
+"""``python -m cfgdiff``: the same as the ``cfgdiff`` command."""
+
+from cfgdiff.cli import main
+
+main(prog_name="cfgdiff")
