@@ -48,13 +48,19 @@ def _commit(repo: Path, message: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(project):
+def _repo_with_hook(project) -> Path:
+    """A git repository holding a recipe project and its golden files, with the hook installed."""
     root = project()
     git(root, "init", "-q")
     update(discover())
     hooks.install(root)
     git(root, "add", ".")
     assert _commit(root, "recipes and golden files").returncode == 0
+    return root
+
+
+def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(project):
+    root = _repo_with_hook(project)
 
     (root / "README.md").write_text("docs\n")  # nothing that can change a recipe: not checked
     git(root, "add", "README.md")
@@ -73,12 +79,7 @@ def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(
 
 
 def test_the_git_hook_blocks_a_commit_that_leaves_the_updated_golden_files_unstaged(project):
-    root = project()
-    git(root, "init", "-q")
-    update(discover())
-    hooks.install(root)
-    git(root, "add", ".")
-    assert _commit(root, "recipes and golden files").returncode == 0
+    root = _repo_with_hook(project)
 
     init = next(root.glob("recipes_*/__init__.py"))
     init.write_text(init.read_text().replace("steps=10", "steps=20"))
