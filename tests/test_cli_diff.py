@@ -25,9 +25,9 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def cfgdiff(*args: str) -> Result:
+def cfgdiff(*args: str, stdin: str | None = None) -> Result:
     """Run the command in-process; stdout and stderr stay apart (click 8.2+)."""
-    result = CliRunner().invoke(main, list(args))
+    result = CliRunner().invoke(main, list(args), input=stdin)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
@@ -49,7 +49,7 @@ def test_exit_code_1_when_different_with_the_diff_on_stdout(files):
 
 
 def test_a_dash_reads_canonical_text_from_stdin(files):
-    result = CliRunner().invoke(main, ["-", "new.txt"], input=(files / "old.txt").read_text())
+    result = cfgdiff("-", "new.txt", stdin=(files / "old.txt").read_text())
     assert result.exit_code == 1
     assert "~ model.dim: 8 -> 16" in result.output
 
