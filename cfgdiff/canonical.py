@@ -34,15 +34,16 @@ from typing import Any
 
 from cfgdiff import paths
 from cfgdiff.config import REQUIRED, ConfigBase
+from cfgdiff.errors import CfgdiffError
 
 FORMAT_VERSION = 1
 
 
-class CanonicalError(ValueError):
+class CanonicalError(CfgdiffError, ValueError):
     """A value that cannot be written as canonical text; the message names its path."""
 
 
-class ParseError(ValueError):
+class ParseError(CfgdiffError, ValueError):
     """Text that is not canonical text; the message is ``FILE:LINE: what is wrong``."""
 
 

@@ -15,9 +15,10 @@ import click
 
 from cfgdiff.canonical import CanonicalError, ParseError
 from cfgdiff.config import ConfigError
+from cfgdiff.errors import CfgdiffError
 
 #: Failures that are the user's input, not a bug: reported as one line, exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, CanonicalError, ParseError, OSError, LookupError, ValueError)
+USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, ConfigError, CanonicalError, ParseError, OSError, LookupError, ValueError)
 
 
 class DefaultGroup(click.Group):

@@ -33,12 +33,13 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, Union
 
 from cfgdiff import paths
+from cfgdiff.errors import CfgdiffError
 
 T = TypeVar("T")
 C = TypeVar("C", bound="ConfigBase")
 
 
-class ConfigError(ValueError):
+class ConfigError(CfgdiffError, ValueError):
     """A config was built or used wrongly; the message names the field path."""
 
 

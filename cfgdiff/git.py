@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import subprocess
 
+from cfgdiff.errors import CfgdiffError
 
-class GitError(ValueError):
+
+class GitError(CfgdiffError, ValueError):
     """git is missing or a git command failed; the message is one line."""
 
 

@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 from cfgdiff import git
+from cfgdiff.errors import CfgdiffError
 from cfgdiff.recipes import Registry
 
 PRE_COMMIT_SCRIPT = r"""#!/bin/sh
@@ -29,7 +30,7 @@ exec cfgdiff golden check --staged
 """
 
 
-class HookError(ValueError):
+class HookError(CfgdiffError, ValueError):
     """The hook cannot be installed; the message says what to do."""
 
 

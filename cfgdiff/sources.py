@@ -26,6 +26,7 @@ from typing import Any, Union
 from cfgdiff import canonical, paths
 from cfgdiff.canonical import FlatConfig, Raw
 from cfgdiff.diff import Text
+from cfgdiff.errors import CfgdiffError
 
 #: What :func:`read` returns: canonical text (diffed without parsing what is equal) or a FlatConfig.
 Source = Union[Text, FlatConfig]
@@ -36,7 +37,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MODULE_REF = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*\Z")
 
 
-class SourceError(ValueError):
+class SourceError(CfgdiffError, ValueError):
     """A SOURCE that cannot be read; the message is one line saying what was tried."""
 
 

@@ -48,6 +48,7 @@ from typing import Any
 from cfgdiff import git
 from cfgdiff.canonical import FlatConfig, dumps, loads
 from cfgdiff.config import ConfigBase
+from cfgdiff.errors import CfgdiffError
 
 RecipeFn = Callable[[], Any]
 
@@ -62,11 +63,11 @@ _LIBRARY_FILES = {
 }
 
 
-class RecipeError(ValueError):
+class RecipeError(CfgdiffError, ValueError):
     """A recipe that cannot be registered, imported or built: ``recipe NAME: Type: message (file:line)``."""
 
 
-class UnknownRecipeError(KeyError):
+class UnknownRecipeError(CfgdiffError, KeyError):
     """A recipe name that is not registered; the message suggests the closest one."""
 
     def __str__(self) -> str:
