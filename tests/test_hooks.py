@@ -11,7 +11,7 @@ import pytest
 
 from cfgdiff import hooks
 from cfgdiff.golden import update
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import forget_recipe_modules, git
 
 REPO = Path(__file__).resolve().parent.parent
