@@ -1,0 +1,243 @@
+"""A :class:`~cfgdiff.compare.Comparison` as a table: a column per config, a row per field.
+
+Four writers: text for a terminal (long values cut to :data:`CELL_WIDTH`), markdown for a
+pull request (every cell a code span, so pipes and backticks in paths or values cannot
+break the table), csv through the standard library's writer, and json. Run directories add
+their outcomes (final loss, tokens/s, ...) as rows above the fields.
+
+With a baseline, the first column is the baseline and the others show a value only where
+it differs from the baseline's; an empty cell means "same as the baseline". JSON always
+holds every value. A field a config lacks is ``(absent)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from typing import Any
+
+from pygments.token import Token
+
+from cfgdiff.canonical import Raw, format_value
+from cfgdiff.compare import ABSENT, Comparison, Row
+from cfgdiff.render.json import JSON_VERSION, json_value
+from cfgdiff.render.layout import CHANGED, HEADING, NOTE, TALLY, Tokens, finish
+from cfgdiff.render.markdown import GITHUB_COMMENT_LIMIT
+from cfgdiff.runs import FIGURES, Outcome, format_figure
+
+#: Text cells longer than this are cut (with ``...``); markdown, csv and json keep them whole.
+CELL_WIDTH = 40
+ABSENT_TEXT = "(absent)"
+_GAP = "  "
+
+
+def cell_text(c: Comparison, row: Row, column: int) -> str:
+    """What a table cell says: the value as canonical text spells it, ``(absent)``, or
+    nothing where a baseline comparison has the baseline's value."""
+    if c.baseline and column > 0 and c.same_as_baseline(row, column):
+        return ""
+    value = row.values[column]
+    if value is ABSENT:
+        return ABSENT_TEXT
+    if value == Raw(""):
+        return "(empty)"  # AXLearn's ``path:``; an empty cell means "same as the baseline"
+    return format_value(value)
+
+
+def _outcome_cells(c: Comparison) -> list[tuple[str, list[str]]]:
+    rows = []
+    for attribute, label in FIGURES:
+        rows.append((label, [format_figure(attribute, getattr(col.outcome, attribute)) if col.outcome else "" for col in c.columns]))
+    return rows
+
+
+def _notes(c: Comparison) -> list[str]:
+    return [f"{col.label}: {note}" for col in c.columns if col.outcome for note in col.outcome.notes]
+
+
+def _has_outcomes(c: Comparison) -> bool:
+    return any(col.outcome for col in c.columns)
+
+
+def _header(c: Comparison) -> list[str]:
+    return [f"{col.label} (baseline)" if c.baseline and i == 0 else col.label for i, col in enumerate(c.columns)]
+
+
+# -- text -------------------------------------------------------------------------------
+
+
+def render_table_text(c: Comparison, *, color: bool = False) -> str:
+    """The comparison for a terminal: outcomes (for run directories), the fields, the tally.
+
+    >>> from cfgdiff.compare import compare
+    >>> print(render_table_text(compare(["lr: 0.1\\n", "lr: 0.2\\n"], ["a", "b"])), end="")
+    path  a    b
+    lr    0.1  0.2
+    1 field differs among 2 configs (0 unchanged)
+    """
+    header = _header(c)
+    outcome_rows = _outcome_cells(c) if _has_outcomes(c) else []
+    field_rows = [(row.path, [_cut(cell_text(c, row, i)) for i in range(len(c.columns))]) for row in c.rows]
+    first = max([len("outcome") if outcome_rows else 0, len("path"), *(len(n) for n, _ in (*outcome_rows, *field_rows))])
+    widths = [max([len(h), *(len(cells[i]) for _, cells in (*outcome_rows, *field_rows))]) for i, h in enumerate(header)]
+    out: Tokens = []
+
+    def line(name: str, cells: list[str], token: Any = Token.Text, row: Row | None = None) -> None:
+        out.append((token, name.ljust(first)))
+        for i, (text, width) in enumerate(zip(cells, widths)):
+            out.append((Token.Text, _GAP))
+            out.append((_cell_token(c, row, i, text) if row is not None else token, text.ljust(width) if i < len(cells) - 1 else text))
+        out.append((Token.Text, "\n"))
+
+    if outcome_rows:
+        line("outcome", header, HEADING)
+        for name, cells in outcome_rows:
+            line(name, cells)
+        for note in _notes(c):
+            out.append((NOTE, f"note: {note}\n"))
+        out.append((Token.Text, "\n"))
+    if c.rows or not outcome_rows:
+        line("path", header, HEADING)
+    for (name, cells), row in zip(field_rows, c.rows):
+        line(name, cells, row=row)
+    out.append((TALLY, c.summary() + "\n"))
+    return finish(out, color)
+
+
+def _cell_token(c: Comparison, row: Row, column: int, text: str) -> Any:
+    if text == ABSENT_TEXT:
+        return NOTE
+    if c.baseline and column > 0 and text:
+        return CHANGED
+    return Token.Text
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= CELL_WIDTH else text[: CELL_WIDTH - 3] + "..."
+
+
+# -- markdown ---------------------------------------------------------------------------
+
+
+def render_table_markdown(c: Comparison, *, title: str | None = None, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """The comparison as a GitHub comment: the tally, an outcomes table for run directories,
+    and a table of the differing fields; rows that would pass ``limit`` characters are
+    left out and counted in a closing note."""
+    parts = [f"### {_md_text(title)}\n\n"] if title else []
+    parts.append(f"**{c.summary()}**\n")
+    header = [_code(h) for h in _header(c)]
+    if _has_outcomes(c):
+        parts.append("\n" + _md_row(["outcome", *header]) + _md_rule(len(header) + 1))
+        for name, cells in _outcome_cells(c):
+            parts.append(_md_row([name, *(_code(text) if text else "" for text in cells)]))
+        parts.extend(f"\n- {_code(note)}" for note in _notes(c))
+        parts.append("\n" if _notes(c) else "")
+    if c.rows:
+        parts.append("\n" + _md_row(["path", *header]) + _md_rule(len(header) + 1))
+    text = "".join(parts)
+    reserve = 200  # room for the closing note
+    for shown, row in enumerate(c.rows):
+        line = _md_row([_code(row.path), *(_code(cell) if (cell := cell_text(c, row, i)) else "" for i in range(len(c.columns)))])
+        if len(text) + len(line) + reserve > limit:
+            left = len(c.rows) - shown
+            return text + (
+                f"\n_Cut to fit GitHub's {limit:,}-character limit: {left:,} more row{'s' * (left != 1)} not shown."
+                " Run `cfgdiff compare` locally for the whole table._\n"
+            )
+        text += line
+    return text
+
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |\n"
+
+
+def _md_rule(n: int) -> str:
+    return "|" + "---|" * n + "\n"
+
+
+def _code(text: str) -> str:
+    """``text`` as a code span that a table cell can hold: a fence longer than any run of
+    backticks inside, and every ``|`` escaped (GFM splits cells before it reads code spans)."""
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""  # a code span strips one space each side
+    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
+
+
+def _md_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+# -- csv --------------------------------------------------------------------------------
+
+
+def render_table_csv(c: Comparison) -> str:
+    """The comparison as CSV: a ``path`` column and one per config; run outcomes first, as
+    rows named ``outcome:final_loss`` (whole numbers and hashes; empty where unknown).
+    Cells are as in the text table, never cut."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["path", *_header(c)])
+    if _has_outcomes(c):
+        for attribute, _ in FIGURES:
+            writer.writerow([f"outcome:{attribute}", *(_csv_figure(col.outcome, attribute) for col in c.columns)])
+    for row in c.rows:
+        writer.writerow([row.path, *(cell_text(c, row, i) for i in range(len(c.columns)))])
+    return buffer.getvalue()
+
+
+def _csv_figure(outcome: Outcome | None, attribute: str) -> str:
+    value = getattr(outcome, attribute) if outcome else None
+    return "" if value is None else str(value)
+
+
+# -- json -------------------------------------------------------------------------------
+
+
+def render_table_json(c: Comparison) -> str:
+    """The comparison as JSON (schema: :func:`table_to_json`), indented."""
+    return json.dumps(table_to_json(c), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def table_to_json(c: Comparison) -> dict[str, Any]:
+    """The comparison as JSON-ready data::
+
+        {"version": 1,
+         "columns": [{"label", "source", "baseline"}],
+         "rows": [{"path", "values": {LABEL: VALUE}}],
+         "outcomes": {LABEL: {"final_loss", "eval_loss", "steps", "tokens_per_s", "mfu",
+                              "corpus_sha256", "jax_version", "notes"}},
+         "summary": {"configs", "differ", "unchanged"}}
+
+    Every value is given, baseline or not; values are tagged as in the diff's JSON
+    (:func:`~cfgdiff.render.json.json_value`), and a field a config lacks is
+    ``{"$type": "absent"}``. ``outcomes`` holds the run directories only.
+    """
+    labels = [col.label for col in c.columns]
+    return {
+        "version": JSON_VERSION,
+        "columns": [{"label": col.label, "source": col.source, "baseline": c.baseline and i == 0} for i, col in enumerate(c.columns)],
+        "rows": [
+            {"path": row.path, "values": {label: _json_cell(v) for label, v in zip(labels, row.values)}} for row in c.rows
+        ],
+        "outcomes": {col.label: outcome_json(col.outcome) for col in c.columns if col.outcome},
+        "summary": {"configs": len(c.columns), "differ": len(c.rows), "unchanged": c.unchanged},
+    }
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """An outcome's figures and notes (the run directory is the column's source)."""
+    data = dataclasses.asdict(outcome)
+    del data["run_dir"]
+    data["notes"] = list(outcome.notes)
+    return data
+
+
+def _json_cell(value: Any) -> Any:
+    return {"$type": "absent"} if value is ABSENT else json_value(value)
