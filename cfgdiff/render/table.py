@@ -85,10 +85,11 @@ def render_table_text(c: Comparison, *, color: bool = False) -> str:
     out: Tokens = []
 
     def line(name: str, cells: list[str], token: Any = Token.Text, row: Row | None = None) -> None:
-        out.append((token, name.ljust(first)))
-        for i, (text, width) in enumerate(zip(cells, widths)):
+        last = max((i for i, text in enumerate(cells) if text), default=-1)  # no trailing blanks
+        out.append((token, name.ljust(first) if last >= 0 else name))
+        for i, (text, width) in enumerate(zip(cells[: last + 1], widths)):
             out.append((Token.Text, _GAP))
-            out.append((_cell_token(c, row, i, text) if row is not None else token, text.ljust(width) if i < len(cells) - 1 else text))
+            out.append((_cell_token(c, row, i, text) if row is not None else token, text.ljust(width) if i < last else text))
         out.append((Token.Text, "\n"))
 
     if outcome_rows:
