@@ -54,7 +54,7 @@ def test_run_directories_show_outcomes_then_fields(sweep):
     assert result.exit_code == 1
     assert lines[0].split() == ["outcome", "lr1", "lr2", "lr3"]
     assert lines[1].split() == ["final", "loss", "2.5000", "2.2500", "-"]
-    assert "note: lr3: no metrics.jsonl" in lines and "note: lr3: no data.json" in lines
+    assert "note: lr3: no metrics.jsonl; no data.json" in lines
     assert lines[-3:] == [
         "path               lr1           lr2           lr3",
         "lr                 0.1           0.2           0.3",

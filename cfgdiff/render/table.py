@@ -54,7 +54,7 @@ def _outcome_cells(c: Comparison) -> list[tuple[str, list[str]]]:
 
 
 def _notes(c: Comparison) -> list[str]:
-    return [f"{col.label}: {note}" for col in c.columns if col.outcome for note in col.outcome.notes]
+    return [f"{col.label}: {'; '.join(col.outcome.notes)}" for col in c.columns if col.outcome and col.outcome.notes]
 
 
 def _has_outcomes(c: Comparison) -> bool:
