@@ -336,17 +336,19 @@ def diff_command(
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
     result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
     if not quiet:
-        from cfgdiff import render
+        from cfgdiff import render, runs
 
+        # Two run directories: what each run achieved comes first.
+        outcomes = [runs.read_outcome(old), runs.read_outcome(new)] if runs.is_run_dir(old) and runs.is_run_dir(new) else None
         colored = use_color(color) and fmt == "text"
         if stat:
             text = render.render_stat(result, color=colored)
         elif fmt == "markdown":
-            text = render.render_markdown(result, title=title)
+            text = render.render_markdown(result, title=title, outcomes=outcomes)
         elif fmt == "json":
-            text = render.render_json(result)
+            text = render.render_json(result, outcomes=outcomes)
         else:
-            text = render.render_text(result, color=colored)
+            text = render.render_text(result, color=colored, outcomes=outcomes)
         click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
     ctx.exit(1 if result else 0)
 

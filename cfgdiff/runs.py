@@ -36,6 +36,10 @@ class Outcome:
     jax_version: str | None = None
     notes: tuple[str, ...] = ()
 
+    def to_json(self) -> dict[str, Any]:
+        """The figures and notes as JSON-ready data (unknown figures are null)."""
+        return {attribute: getattr(self, attribute) for attribute, _ in FIGURES} | {"notes": list(self.notes)}
+
 
 #: The figures in the order they are shown: (attribute, label).
 FIGURES: tuple[tuple[str, str], ...] = (

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from cfgdiff.canonical import Raw, Symbol, format_value
 from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Node
+from cfgdiff.runs import Outcome
 
 #: The JSON schema version; bumped only for incompatible changes.
 JSON_VERSION = 1
 
 
-def render_json(d: Diff) -> str:
+def render_json(d: Diff, *, outcomes: Sequence[Outcome] | None = None) -> str:
     """The diff as JSON (schema: :func:`to_json`), indented, keys in a fixed order."""
-    return json.dumps(to_json(d), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(to_json(d, outcomes=outcomes), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def to_json(d: Diff) -> dict[str, Any]:
+def to_json(d: Diff, *, outcomes: Sequence[Outcome] | None = None) -> dict[str, Any]:
     """The diff as JSON-ready data::
 
         {"version": 1,
@@ -29,7 +31,8 @@ def to_json(d: Diff) -> dict[str, Any]:
          "removed": [{"path", "value"}],
          "moved": [{"from", "to", "fields", "changed", "added", "removed", "moved"}],
          "groups": [{"kind", "path", "old", "new", "paths"}],
-         "summary": {"changed", "added", "removed", "moved", "unchanged"}}
+         "summary": {"changed", "added", "removed", "moved", "unchanged"},
+         "outcomes": {"old": OUTCOME, "new": OUTCOME}}   (two run directories only)
 
     Paths are full paths (inside a move: removed fields at the old place, the rest at
     the new). Values are JSON values where JSON has them, else tagged (:func:`json_value`).
@@ -37,7 +40,7 @@ def to_json(d: Diff) -> dict[str, Any]:
     source was a live recipe.
     """
     body = _json_body(d, "", "")
-    return {
+    document = {
         "version": JSON_VERSION,
         "sources": {"old": d.old_source, "new": d.new_source},
         **body,
@@ -53,6 +56,9 @@ def to_json(d: Diff) -> dict[str, Any]:
         ],
         "summary": d.counts(),
     }
+    if outcomes:  # OUTCOME: runs.Outcome.to_json (figures, null where unknown, and notes)
+        document["outcomes"] = {"old": outcomes[0].to_json(), "new": outcomes[1].to_json()}
+    return document
 
 
 def _json_body(d: Diff, old_base: str, new_base: str) -> dict[str, Any]:

@@ -5,10 +5,13 @@ Never over GitHub's 65,536-character limit: what does not fit is named in a clos
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cfgdiff.canonical import format_value
 from cfgdiff.changes import ChangeSet, Problem, name_list
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Removed
 from cfgdiff.render.layout import count, sections, tally, tally_short, value_text
+from cfgdiff.runs import Outcome
 
 #: GitHub's limit on the body of a comment.
 GITHUB_COMMENT_LIMIT = 65_536
@@ -18,8 +21,12 @@ FOLD_AFTER = 20
 SHORT_COMMENT = 60
 
 
-def render_markdown(d: Diff, *, title: str | None = None, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def render_markdown(
+    d: Diff, *, title: str | None = None, limit: int = GITHUB_COMMENT_LIMIT, outcomes: Sequence[Outcome] | None = None
+) -> str:
     """The diff as a GitHub comment: tally, then a ```diff block per top-level subtree.
+
+    ``outcomes`` (of two run directories, old and new) add an outcomes table after the tally.
 
     Sections longer than :data:`FOLD_AFTER` lines are folded in ``<details>``. The whole
     stays under ``limit`` characters; what does not fit is named in a closing note.
@@ -27,6 +34,10 @@ def render_markdown(d: Diff, *, title: str | None = None, limit: int = GITHUB_CO
     head = [f"### {title}", ""] if title else []
     head.append(f"**{_html(tally(d))}**: `{_md_code(d.old_source)}` → `{_md_code(d.new_source)}`")
     text = "\n".join(head) + "\n"
+    if outcomes:
+        from cfgdiff.render.table import outcomes_markdown, run_labels  # (table imports this module)
+
+        text += "\n" + outcomes_markdown(run_labels(outcomes), outcomes)
     parts = sections(d)
     reserve = 400  # room for the note about what was cut
     for i, (name, entries) in enumerate(parts):

@@ -13,15 +13,15 @@ holds every value. A field a config lacks is ``(absent)``.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pygments.token import Token
 
 from cfgdiff.canonical import Raw, format_value
-from cfgdiff.compare import ABSENT, Comparison, Row
+from cfgdiff.compare import ABSENT, Comparison, Row, short_labels
 from cfgdiff.render.json import JSON_VERSION, json_value
 from cfgdiff.render.layout import CHANGED, HEADING, NOTE, TALLY, Tokens, finish
 from cfgdiff.render.markdown import GITHUB_COMMENT_LIMIT
@@ -47,14 +47,28 @@ def cell_text(c: Comparison, row: Row, column: int) -> str:
 
 
 def _outcome_cells(c: Comparison) -> list[tuple[str, list[str]]]:
-    rows = []
-    for attribute, label in FIGURES:
-        rows.append((label, [format_figure(attribute, getattr(col.outcome, attribute)) if col.outcome else "" for col in c.columns]))
-    return rows
+    return outcome_rows([col.outcome for col in c.columns])
+
+
+def outcome_rows(outcomes: Sequence[Outcome | None]) -> list[tuple[str, list[str]]]:
+    """``(figure, [cell per column])`` for each figure; an empty cell for a column that is not a run."""
+    return [
+        (label, [format_figure(attribute, getattr(o, attribute)) if o else "" for o in outcomes]) for attribute, label in FIGURES
+    ]
+
+
+def run_labels(outcomes: Sequence[Outcome]) -> list[str]:
+    """Short labels for runs: their directories' names (see :func:`compare.short_labels`)."""
+    return short_labels([o.run_dir for o in outcomes])
+
+
+def outcome_notes(labels: Sequence[str], outcomes: Sequence[Outcome | None]) -> list[str]:
+    """One line per run whose files are missing or partial: ``LABEL: what``."""
+    return [f"{label}: {'; '.join(o.notes)}" for label, o in zip(labels, outcomes) if o and o.notes]
 
 
 def _notes(c: Comparison) -> list[str]:
-    return [f"{col.label}: {'; '.join(col.outcome.notes)}" for col in c.columns if col.outcome and col.outcome.notes]
+    return outcome_notes([col.label for col in c.columns], [col.outcome for col in c.columns])
 
 
 def _has_outcomes(c: Comparison) -> bool:
@@ -107,6 +121,19 @@ def render_table_text(c: Comparison, *, color: bool = False) -> str:
     return finish(out, color)
 
 
+def outcomes_text(labels: Sequence[str], outcomes: Sequence[Outcome], out: Tokens) -> None:
+    """Two runs' outcomes as a block heading a diff: ``final loss  2.5335 -> 2.4012``, one
+    value where both runs agree, then a note per run whose files are missing or partial."""
+    rows = outcome_rows(outcomes)
+    width = max(len(name) for name, _ in rows)
+    out.append((HEADING, f"# outcomes ({labels[0]} -> {labels[1]})\n"))
+    for name, (old, new) in rows:
+        same = old == new
+        out.append((Token.Text if same else CHANGED, f"  {name.ljust(width)}  {old if same else f'{old} -> {new}'}\n"))
+    for note in outcome_notes(labels, outcomes):
+        out.append((NOTE, f"  note: {note}\n"))
+
+
 def _cell_token(c: Comparison, row: Row, column: int, text: str) -> Any:
     if text == ABSENT_TEXT:
         return NOTE
@@ -130,11 +157,7 @@ def render_table_markdown(c: Comparison, *, title: str | None = None, limit: int
     parts.append(f"**{c.summary()}**\n")
     header = [_code(h) for h in _header(c)]
     if _has_outcomes(c):
-        parts.append("\n" + _md_row(["outcome", *header]) + _md_rule(len(header) + 1))
-        for name, cells in _outcome_cells(c):
-            parts.append(_md_row([name, *(_code(text) if text else "" for text in cells)]))
-        parts.extend(f"\n- {_code(note)}" for note in _notes(c))
-        parts.append("\n" if _notes(c) else "")
+        parts.append("\n" + outcomes_markdown([col.label for col in c.columns], [col.outcome for col in c.columns]))
     if c.rows:
         parts.append("\n" + _md_row(["path", *header]) + _md_rule(len(header) + 1))
     text = "".join(parts)
@@ -149,6 +172,15 @@ def render_table_markdown(c: Comparison, *, title: str | None = None, limit: int
             )
         text += line
     return text
+
+
+def outcomes_markdown(labels: Sequence[str], outcomes: Sequence[Outcome | None]) -> str:
+    """The runs' outcomes as a markdown table (a column per run), then a bullet per note."""
+    text = _md_row(["outcome", *(_code(label) for label in labels)]) + _md_rule(len(labels) + 1)
+    for name, cells in outcome_rows(outcomes):
+        text += _md_row([name, *(_code(cell) if cell else "" for cell in cells)])
+    notes = outcome_notes(labels, outcomes)
+    return text + "".join(f"\n- {_code(note)}" for note in notes) + ("\n" if notes else "")
 
 
 def _md_row(cells: list[str]) -> str:
@@ -227,17 +259,9 @@ def table_to_json(c: Comparison) -> dict[str, Any]:
         "rows": [
             {"path": row.path, "values": {label: _json_cell(v) for label, v in zip(labels, row.values)}} for row in c.rows
         ],
-        "outcomes": {col.label: outcome_json(col.outcome) for col in c.columns if col.outcome},
+        "outcomes": {col.label: col.outcome.to_json() for col in c.columns if col.outcome},
         "summary": {"configs": len(c.columns), "differ": len(c.rows), "unchanged": c.unchanged},
     }
-
-
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """An outcome's figures and notes (the run directory is the column's source)."""
-    data = dataclasses.asdict(outcome)
-    del data["run_dir"]
-    data["notes"] = list(outcome.notes)
-    return data
 
 
 def _json_cell(value: Any) -> Any:
