@@ -278,4 +278,6 @@ def _label_parts(arg: str) -> tuple[str, list[str]]:
         rev, _, rest = arg.partition(":")
         prefix, arg = f"{rev}:", rest
     names = [name for name in arg.replace("\\", "/").split("/") if name not in ("", ".")]
-    return prefix, names or [arg]
+    if not names or names[-1] == "..":  # ``.`` or ``../..``: the directory's own name
+        names = [os.path.basename(os.path.abspath(arg)) or arg]
+    return prefix, names

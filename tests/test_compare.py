@@ -168,6 +168,12 @@ def test_labels_are_the_last_path_component():
     assert short_labels(["runs/a", "runs/b/", "golden/x.txt"]) == ["a", "b", "x.txt"]
 
 
+def test_the_current_directory_is_labelled_by_its_name(tmp_path, monkeypatch):
+    (tmp_path / "run7").mkdir()
+    monkeypatch.chdir(tmp_path / "run7")
+    assert short_labels([".", "../run7"]) == ["run7", "../run7"]
+
+
 def test_labels_take_more_of_the_path_where_names_collide():
     assert short_labels(["sweep1/run/config.txt", "sweep2/run/config.txt", "c.txt"]) == [
         "sweep1/run/config.txt",
