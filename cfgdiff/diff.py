@@ -234,7 +234,7 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
     """A ``path -> bool`` keep-predicate for ``--ignore``/``--only``, or None to keep all."""
     if not ignore and not only:
         return None
-    ignored = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in ignore) + r"(?=[.\[/]|\Z)") if ignore else None
+    ignored = glob_matcher(ignore) if ignore else None
     if only:
         prefix = only.rstrip("./")
         starts = tuple(prefix + sep for sep in ".[/") if prefix else ("",)
@@ -243,6 +243,15 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
             return False
         return ignored is None or ignored.match(path) is None
     return keep
+
+
+def glob_matcher(globs: Sequence[str]) -> re.Pattern[str]:
+    """A pattern whose ``match(path)`` says whether a path is at or under a path matching any glob.
+
+    ``*`` matches any text, ``?`` one character, and a glob matches whole path segments:
+    ``model.dim`` matches ``model.dim`` and ``model.dim.x``, not ``model.dimension``.
+    """
+    return re.compile("|".join(f"(?:{_glob_regex(g)})" for g in globs) + r"(?=[.\[/]|\Z)")
 
 
 def _glob_regex(glob: str) -> str:

@@ -1,0 +1,67 @@
+"""Labels: what a changed field means for a run, from path globs.
+
+A rule maps path globs to a label; a changed field carries every label whose globs match
+its path, with ``--ignore``'s glob semantics (``*`` any text, whole path segments, a glob
+matching a node covers its subtree). A project writes its rules in ``pyproject.toml``::
+
+    [tool.cfgdiff]
+    labels = {"breaks-checkpoint" = ["model.*_dim", "model.vocab_size"], "changes-data" = ["data"]}
+
+A label named there replaces the built-in rule of that name; the other built-in rules
+(:data:`DEFAULT_RULES`, for cfgdiff's reference trainer) stay. ``--fail-on LABEL`` makes a
+diff fail only on changes that carry the label, and ``cfgdiff run`` refuses to resume a
+run whose config changed a ``breaks-checkpoint`` field.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from cfgdiff.diff import glob_matcher
+
+#: The label of fields whose change makes an existing checkpoint unloadable.
+BREAKS_CHECKPOINT = "breaks-checkpoint"
+
+#: Built-in rules for the reference trainer (:class:`cfgdiff.train.trainer.Trainer`).
+DEFAULT_RULES: dict[str, tuple[str, ...]] = {
+    # Parameter shapes and dtypes, and the optimizer state's structure and dtypes.
+    BREAKS_CHECKPOINT: (
+        "model.klass", "model.vocab_size", "model.dim", "model.num_layers", "model.num_heads",
+        "model.num_kv_heads", "model.head_dim", "model.ffn_dim", "model.tied_embeddings", "model.param_dtype",
+        "optimizer.fn", "optimizer.transforms[*].fn", "optimizer.*mu_dtype",
+    ),
+    # The learning-rate schedule (a float or a schedule config).
+    "changes-schedule": ("optimizer.*learning_rate",),
+    # What the model reads: corpus, tokenizer, sequence length, batch, sampling seed.
+    "changes-data": ("data",),
+}
+
+
+class Labeler:
+    """Labels of field paths, from ``{label: globs}`` rules in the order given."""
+
+    def __init__(self, rules: Mapping[str, Iterable[str]]) -> None:
+        self.rules = {label: tuple(globs) for label, globs in rules.items()}
+        self._matchers = [(label, glob_matcher(globs)) for label, globs in self.rules.items() if globs]
+        self._cache: dict[str, tuple[str, ...]] = {}
+
+    @classmethod
+    def for_project(cls, start: str | os.PathLike = ".") -> Labeler:
+        """The built-in rules, with those named in ``[tool.cfgdiff] labels`` of the project at ``start`` replacing theirs."""
+        from cfgdiff.registry import find_settings, label_rules
+
+        pyproject, settings = find_settings(start)
+        project = label_rules(pyproject, settings) if pyproject is not None else {}
+        return cls({**DEFAULT_RULES, **project})
+
+    def labels_for(self, path: str) -> tuple[str, ...]:
+        """The labels of ``path``, in rule order: ``labels_for("model.dim") == ("breaks-checkpoint",)``."""
+        found = self._cache.get(path)
+        if found is None:
+            found = self._cache[path] = tuple(label for label, matcher in self._matchers if matcher.match(path))
+        return found
+
+    def breaking(self, paths: Iterable[str], label: str = BREAKS_CHECKPOINT) -> list[str]:
+        """The paths among ``paths`` that carry ``label``."""
+        return [p for p in paths if label in self.labels_for(p)]
