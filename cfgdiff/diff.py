@@ -251,7 +251,8 @@ def glob_matcher(globs: Sequence[str]) -> re.Pattern[str]:
     ``*`` matches any text, ``?`` one character, and a glob matches whole path segments:
     ``model.dim`` matches ``model.dim`` and ``model.dim.x``, not ``model.dimension``.
     """
-    return re.compile("|".join(f"(?:{_glob_regex(g)})" for g in globs) + r"(?=[.\[/]|\Z)")
+    # The group matters: an end-of-segment check after a bare alternation binds to the last glob only.
+    return re.compile("(?:" + "|".join(_glob_regex(g) for g in globs) + r")(?=[.\[/]|\Z)")
 
 
 def _glob_regex(glob: str) -> str:
