@@ -25,6 +25,7 @@ import importlib
 import math
 import os
 import sys
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -99,6 +100,17 @@ def impact(target: type | str) -> Callable[[ImpactFn], ImpactFn]:
         return fn
 
     return register
+
+
+class _CallableModule(types.ModuleType):
+    # ``cfgdiff.impact`` names both this module (``impact.changes``) and the decorator
+    # (``@cfgdiff.impact(Trainer)``): importing a submodule sets the package attribute to the
+    # module, so the module itself registers when called.
+    def __call__(self, target: type | str) -> Callable[[ImpactFn], ImpactFn]:
+        return impact(target)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 
 def load_project(start: str | os.PathLike = ".") -> None:
