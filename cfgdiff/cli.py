@@ -342,11 +342,21 @@ def diff_command(
 @main.command("show")
 @click.argument("source", metavar="SOURCE")
 @click.option("--textconv", is_flag=True, help="For git's textconv: never fail; print input that is not a config unchanged.")
+@click.option("--impact", "figures", is_flag=True, help="Print the config's impact figures (parameters, tokens per step, ...) instead.")
 @color_option
-def show(source: str, textconv: bool, color: str) -> None:
+def show(source: str, textconv: bool, figures: bool, color: str) -> None:
     """A config's canonical text: one sorted 'path: value' line per field."""
     from cfgdiff import canonical, sources
 
+    if figures:
+        if textconv:
+            raise click.UsageError("--impact and --textconv do not go together")
+        from cfgdiff import impact
+
+        impact.load_project(".")
+        for line in impact.table(impact.describe(sources.resolve(source))):
+            click.echo(line)
+        return
     if textconv:
         try:
             text = canonical.dumps(sources.resolve(source)) if os.path.getsize(source) else ""

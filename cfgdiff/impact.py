@@ -165,6 +165,23 @@ def changes(old: Fields, new: Fields) -> list[FigureChange]:
     ]
 
 
+def describe(fields: Fields) -> list[Figure]:
+    """:func:`figures`, or an ImpactError saying that no impact is registered for this config's target."""
+    found = figures(fields)
+    if not found:
+        target = target_of(fields)
+        what = f"its target {target}" if target else "a config without a root klass or fn"
+        raise ImpactError(f"no impact figures for {what}; register some with @cfgdiff.impact({target or 'TARGET'!r}) in a module listed in [tool.cfgdiff] impact")
+    return found
+
+
+def table(found: Iterable[Figure] | Iterable[FigureChange]) -> list[str]:
+    """Figures or figure changes as aligned lines: ``tokens per step  65,536 -> 512  (÷128)``."""
+    found = list(found)
+    width = max((len(f.name) for f in found), default=0)
+    return [f"{f.name:<{width}}  {str(f)[len(f.name) + 2:] if isinstance(f, FigureChange) else f.text}" for f in found]
+
+
 class LinesView(Mapping[str, Any]):
     """The fields of sorted canonical :class:`~cfgdiff.lines.Lines` as a Mapping: each lookup bisects and parses one line."""
 
