@@ -66,6 +66,16 @@ def use_color(choice: str, stream: Any = None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def fail_on_option(fn: Any) -> Any:
+    """``--fail-on LABEL`` (repeatable): exit 1 only for changes carrying one of the labels."""
+    return click.option(
+        "--fail-on",
+        multiple=True,
+        metavar="LABEL",
+        help="Exit 1 only if a change carries LABEL (e.g. breaks-checkpoint; [tool.cfgdiff] labels); repeatable.",
+    )(fn)
+
+
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cfgdiff")
 def main() -> None:
@@ -297,6 +307,7 @@ def sample(run_dir: str, prompt: str, tokens: int, temperature: float, top_k: in
 @click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
 @click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
 @click.option("--title", help="A heading for --format markdown (e.g. the recipe's name).")
+@fail_on_option
 @color_option
 @click.pass_context
 def diff_command(
@@ -309,19 +320,24 @@ def diff_command(
     ignore: tuple[str, ...],
     only: str | None,
     title: str | None,
+    fail_on: tuple[str, ...],
     color: str,
 ) -> None:
     """What differs between two configs, field by field.
 
-    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different; 2: trouble.
+    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different
+    (with --fail-on: a change carries one of the labels); 2: trouble.
     """
     from cfgdiff import sources
     from cfgdiff.diff import diff
+    from cfgdiff.labels import Labeler
 
     if stat and fmt != "text":
         raise click.UsageError("--stat prints text; leave out --format")
     if title and fmt != "markdown":
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
+    labeler = Labeler.for_project(".")
+    labeler.check(fail_on)
     result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
     if not quiet:
         from cfgdiff import render
@@ -336,7 +352,7 @@ def diff_command(
         else:
             text = render.render_text(result, color=colored)
         click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
-    ctx.exit(1 if result else 0)
+    ctx.exit(1 if (labeler.fails(result, fail_on) if fail_on else result) else 0)
 
 
 @main.command("show")

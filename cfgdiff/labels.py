@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from cfgdiff.diff import glob_matcher
+from cfgdiff.diff import Diff, glob_matcher
+from cfgdiff.errors import CfgdiffError
 
 #: The label of fields whose change makes an existing checkpoint unloadable.
 BREAKS_CHECKPOINT = "breaks-checkpoint"
@@ -36,6 +37,10 @@ DEFAULT_RULES: dict[str, tuple[str, ...]] = {
     # What the model reads: corpus, tokenizer, sequence length, batch, sampling seed.
     "changes-data": ("data",),
 }
+
+
+class LabelError(CfgdiffError, ValueError):
+    """A label no rule defines (a typo in ``--fail-on`` must not pass silently)."""
 
 
 class Labeler:
@@ -65,3 +70,41 @@ class Labeler:
     def breaking(self, paths: Iterable[str], label: str = BREAKS_CHECKPOINT) -> list[str]:
         """The paths among ``paths`` that carry ``label``."""
         return [p for p in paths if label in self.labels_for(p)]
+
+    def check(self, labels: Iterable[str]) -> None:
+        """Raise LabelError for a label that no rule defines, naming the ones that exist."""
+        for label in labels:
+            if label not in self.rules:
+                known = ", ".join(self.rules) or "none"
+                raise LabelError(f"--fail-on {label!r}: no rule defines this label (labels: {known}; see [tool.cfgdiff] labels)")
+
+    def fails(self, d: Diff, labels: Iterable[str]) -> bool:
+        """Whether ``d`` touches a field carrying any of ``labels``."""
+        wanted = set(labels)
+        return any(wanted.intersection(found) for found in self.of_diff(d).values())
+
+    def of_diff(self, d: Diff) -> dict[str, tuple[str, ...]]:
+        """``{path: labels}`` of every labelled field a diff touches (both ends of a move, and inside it)."""
+        return {path: found for path in touched_paths(d) if (found := self.labels_for(path))}
+
+    def tally(self, d: Diff) -> dict[str, int]:
+        """How many touched fields carry each label, in rule order: ``{"breaks-checkpoint": 2}``."""
+        counts = dict.fromkeys(self.rules, 0)
+        for found in self.of_diff(d).values():
+            for label in found:
+                counts[label] += 1
+        return {label: n for label, n in counts.items() if n}
+
+
+def touched_paths(d: Diff) -> list[str]:
+    """Every field path a diff changes, adds or removes; a moved subtree's old and new paths and the fields inside it."""
+    out = [f.path for f in (*d.changed, *d.added, *d.removed)]
+    for move in d.moved:
+        inner = touched_paths(move.diff)
+        out += [move.old_path, move.new_path, *(move.new_path + p for p in inner)]
+    return out
+
+
+def tally_text(counts: Mapping[str, int]) -> str:
+    """``2 breaks-checkpoint, 1 changes-data`` (fields per label), '' when none."""
+    return ", ".join(f"{n:,} {label}" for label, n in counts.items())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cfgdiff.labels import BREAKS_CHECKPOINT, DEFAULT_RULES, Labeler
+from cfgdiff.diff import diff
+from cfgdiff.labels import BREAKS_CHECKPOINT, DEFAULT_RULES, LabelError, Labeler, tally_text
 from cfgdiff.registry import RecipeError
 
 
@@ -60,3 +61,36 @@ def test_bad_label_rules_are_one_line_errors(project, settings):
     project(settings=f"recipes = []\n{settings}")
     with pytest.raises(RecipeError, match=r"pyproject.toml: \[tool.cfgdiff\] labels"):
         Labeler.for_project(".")
+
+
+def test_a_diff_is_labelled_field_by_field_and_tallied():
+    old = "model.dim: 8\nmodel.remat: False\ndata.seq_len: 64\nmax_steps: 10\n"
+    new = "model.dim: 16\nmodel.remat: True\ndata.seq_len: 32\nmax_steps: 20\nmodel.ffn_dim: 4\n"
+    d = diff(old, new)
+    labeler = Labeler(DEFAULT_RULES)
+    assert labeler.of_diff(d) == {"model.dim": (BREAKS_CHECKPOINT,), "data.seq_len": ("changes-data",), "model.ffn_dim": (BREAKS_CHECKPOINT,)}
+    assert labeler.tally(d) == {BREAKS_CHECKPOINT: 2, "changes-data": 1}
+    assert tally_text(labeler.tally(d)) == "2 breaks-checkpoint, 1 changes-data"
+
+
+def test_a_moved_subtree_is_labelled_at_both_ends_and_its_changes_at_the_new_path():
+    labeler = Labeler({"layer": ["layers[*].width"], "moved": ["layers[0]"]})
+    fields = "layers[{i}].width: {w}\nlayers[{i}].name: 'a'\nlayers[{i}].k: 3\nlayers[{i}].j: 4\n"
+    old = fields.format(i=0, w=1)
+    new = fields.format(i=0, w=7).replace("'a'", "'x'").replace("3", "5").replace(": 4", ": 6") + fields.format(i=1, w=2)
+    d = diff(old, new)
+    assert [(m.old_path, m.new_path) for m in d.moved] == [("layers[0]", "layers[1]")]
+    assert labeler.of_diff(d)["layers[1].width"] == ("layer",)
+    assert labeler.of_diff(d)["layers[0]"] == ("moved",)
+
+
+def test_fails_only_on_the_labels_asked_for():
+    d = diff("max_steps: 1\nmodel.dim: 8\n", "max_steps: 2\nmodel.dim: 8\n")
+    labeler = Labeler(DEFAULT_RULES)
+    assert not labeler.fails(d, [BREAKS_CHECKPOINT])
+    assert labeler.fails(diff("model.dim: 8\n", "model.dim: 9\n"), ["changes-data", BREAKS_CHECKPOINT])
+
+
+def test_an_unknown_label_is_an_error_naming_the_known_ones():
+    with pytest.raises(LabelError, match=r"--fail-on 'breaks-checkpoints': no rule defines this label \(labels: breaks-checkpoint, "):
+        Labeler(DEFAULT_RULES).check(["breaks-checkpoints"])
