@@ -61,6 +61,16 @@ def value_text(value: Any) -> str:
     return format_value(value)
 
 
+def origin_text(f: Changed | Added | Removed) -> str:
+    """Where a field's value was set: ``default, cfgdiff/train/model.py:41`` (and ``; was ...``
+    with the old value's origin when that differs); '' when unknown."""
+    origin = getattr(f, "origin", None)
+    if origin is None:
+        return ""
+    old = getattr(f, "old_origin", None)
+    return f"{origin}; was {old}" if old is not None and str(old) != str(origin) else str(origin)
+
+
 def tally(d: Diff) -> str:
     if not d:
         return f"no differences ({d.unchanged:,} field{'s' * (d.unchanged != 1)})"

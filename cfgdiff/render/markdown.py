@@ -6,6 +6,7 @@ Never over GitHub's 65,536-character limit: what does not fit is named in a clos
 from __future__ import annotations
 
 from cfgdiff.canonical import format_value
+from cfgdiff.changes import ChangeSet, Problem, name_list
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Removed
 from cfgdiff.render.layout import count, sections, tally, tally_short, value_text
 
@@ -13,6 +14,8 @@ from cfgdiff.render.layout import count, sections, tally, tally_short, value_tex
 GITHUB_COMMENT_LIMIT = 65_536
 #: Lines a markdown section shows before it is folded into ``<details>``.
 FOLD_AFTER = 20
+#: A comment shorter than this many lines folds nothing.
+SHORT_COMMENT = 60
 
 
 def render_markdown(d: Diff, *, title: str | None = None, limit: int = GITHUB_COMMENT_LIMIT) -> str:
@@ -112,3 +115,83 @@ def _html(text: str) -> str:
 
 def _md_code(text: str) -> str:
     return text.replace("`", "'")
+
+
+# -- change sets (golden check, review) ---------------------------------------------------
+
+
+def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """A change set as a pull-request comment: headline, problems as alerts with their fix
+    commands, the shared changes, then each recipe's own changes in a ```diff block.
+
+    Blocks fold into ``<details>`` only when the comment is long; the whole stays under
+    ``limit`` characters, dropping whole sections from the end with a note.
+    """
+    head = [marker] if marker else []
+    head += [f"## {_html(changes.title or 'cfgdiff: config changes')}", ""]
+    if changes.tally:
+        head += [f"**{_html(changes.tally)}**", ""]
+    for severity, alert in (("error", "CAUTION"), ("warning", "WARNING")):
+        found = [p for p in changes.problems if p.severity == severity]
+        if found:
+            head += [f"> [!{alert}]", *(line for p in found for line in _alert_item(p)), ""]
+    if changes.fix:
+        head += ["To accept these configs:", "", *_sh_block(changes.fix), ""]
+    blocks: list[tuple[str, list[str]]] = []
+    for shared in changes.shared:
+        what = tally_short(count(shared.diff.entries()))
+        blocks.append((f"Shared by {len(shared.recipes)} recipes ({name_list(shared.recipes)}): {what}", _diff_lines(shared.diff)))
+    notes = []
+    for recipe in changes.recipes:
+        if recipe.only_shared:
+            continue
+        if not recipe.diff:
+            notes.append(f"- {_html(recipe.note)}")
+            continue
+        own = recipe.own if recipe.own is not None else recipe.diff
+        besides = " besides the shared changes" if own is not recipe.diff else ""
+        blocks.append((f"{recipe.note}: {tally_short(count(own.entries()))}{besides}", _diff_lines(own)))
+    only = [r.name for r in changes.recipes if r.only_shared]
+    if only:
+        notes.append(f"- {len(only)} recipes {changes.verb} only by the shared changes: {_html(name_list(only))}")
+    total = len(head) + len(notes) + sum(len(lines) + 4 for _, lines in blocks)
+    fold = len(blocks) > 1 and total >= SHORT_COMMENT
+    sections_md = [_block(summary, lines, fold and len(lines) > FOLD_AFTER) for summary, lines in blocks]
+    if notes:
+        sections_md.append("\n" + "\n".join(notes) + "\n")
+    if not sections_md:
+        sections_md.append("\nNo recipe's config changes.\n")
+    out, budget = "\n".join(head).rstrip("\n") + "\n", limit - 300
+    for i, section in enumerate(sections_md):
+        if len(out) + len(section) > budget:
+            out += f"\n_{len(sections_md) - i} more sections not shown (GitHub's {limit:,}-character limit); run `cfgdiff` locally._\n"
+            break
+        out += section
+    return out
+
+
+def _alert_item(problem: Problem) -> list[str]:
+    lines = [f"> - {_html(problem.message)}"]
+    if problem.fix:
+        lines += [f">   {line}" if line else ">" for line in _sh_block(problem.fix)]
+    return lines
+
+
+def _sh_block(command: str) -> list[str]:
+    fence = "`" * max(3, _longest_backtick_run([command]) + 1)
+    return [f"{fence}sh", command, fence]
+
+
+def _diff_lines(d: Diff) -> list[str]:
+    lines: list[str] = []
+    for entry in d.entries():
+        lines.extend(_entry_diff_lines(entry))
+    return lines
+
+
+def _block(summary: str, lines: list[str], folded: bool) -> str:
+    fence = "`" * max(3, _longest_backtick_run(lines) + 1)
+    block = f"{fence}diff\n" + "".join(line + "\n" for line in lines) + f"{fence}\n"
+    if folded:
+        return f"\n<details><summary>{_html(summary)}</summary>\n\n{block}\n</details>\n"
+    return f"\n**{_html(summary)}**\n\n{block}"
