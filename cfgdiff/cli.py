@@ -339,7 +339,7 @@ def diff_command(
     OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different
     (with --fail-on: a change carries one of the labels); 2: trouble.
     """
-    from cfgdiff import sources
+    from cfgdiff import impact, sources
     from cfgdiff.diff import diff
     from cfgdiff.labels import Labeler
 
@@ -349,7 +349,8 @@ def diff_command(
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
     labeler = Labeler.for_project(".")
     labeler.check(fail_on)
-    result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
+    impact.load_project(".")
+    result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=True))
     if not quiet:
         from cfgdiff import render
 

@@ -20,6 +20,7 @@ lists its impact modules in ``[tool.cfgdiff] impact = ["myproject.impacts"]``
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import importlib
 import math
@@ -74,10 +75,13 @@ class FigureChange:
         return ratio_text(self.old.value if self.old else None, self.new.value if self.new else None)
 
     def __str__(self) -> str:
-        old = self.old.text if self.old else "(none)"
-        new = self.new.text if self.new else "(none)"
-        ratio = f"  ({self.ratio})" if self.ratio else ""
-        return f"{self.name}  {old} -> {new}{ratio}"
+        old, new = self.old, self.new
+        # A note both sides share is said once, after the ratio.
+        shared = old.note if old and new and old.note == new.note else ""
+        old_text = "(none)" if old is None else format_quantity(old.value, old.unit) if shared else old.text
+        new_text = "(none)" if new is None else format_quantity(new.value, new.unit) if shared else new.text
+        after = "; ".join(filter(None, (self.ratio, shared)))
+        return f"{self.name}  {old_text} -> {new_text}" + (f"  ({after})" if after else "")
 
 
 # -- registration ----------------------------------------------------------------------
@@ -189,9 +193,11 @@ class LinesView(Mapping[str, Any]):
         self._lines = lines
 
     def __getitem__(self, path: str) -> Any:
-        if self._lines.count_path(path) != 1:
-            raise KeyError(path)
-        return self._lines.value(path, self._lines.text_at(path))
+        lines, key = self._lines.lines, path + ": "
+        i = bisect.bisect_left(lines, key)
+        if i == len(lines) or not lines[i].startswith(key) or (i + 1 < len(lines) and lines[i + 1].startswith(key)):
+            raise KeyError(path)  # absent, or given twice (malformed: no figure from it)
+        return self._lines.value(path, lines[i][len(key) :])
 
     def __iter__(self) -> Iterator[str]:
         return (line.partition(": ")[0] for line in self._lines.lines)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
+from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Diff, glob_matcher
 from cfgdiff.errors import CfgdiffError
 
@@ -89,11 +90,32 @@ class Labeler:
 
     def tally(self, d: Diff) -> dict[str, int]:
         """How many touched fields carry each label, in rule order: ``{"breaks-checkpoint": 2}``."""
-        counts = dict.fromkeys(self.rules, 0)
-        for found in self.of_diff(d).values():
-            for label in found:
-                counts[label] += 1
-        return {label: n for label, n in counts.items() if n}
+        return label_counts(self.of_diff(d).values())
+
+    def annotate(self, d: Diff, prefix: str = "") -> Diff:
+        """Set ``d.labels`` (and each moved subtree's, by its relative paths) for the writers; returns ``d``.
+
+        ``prefix`` is where ``d``'s paths start (inside a move: its new path).
+        """
+        d.labels = {}
+        for path in [f.path for f in (*d.changed, *d.added, *d.removed)]:
+            if found := self.labels_for(prefix + path):
+                d.labels[path] = found
+        for move in d.moved:
+            for path in (move.old_path, move.new_path):
+                if found := self.labels_for(prefix + path):
+                    d.labels[path] = found
+            self.annotate(move.diff, prefix + move.new_path)
+        return d
+
+    def annotate_changes(self, changes: ChangeSet) -> None:
+        """Annotate every diff of a change set: each recipe's, what is its own, the shared ones."""
+        for recipe in changes.recipes:
+            for d in (recipe.diff, recipe.own):
+                if d is not None:
+                    self.annotate(d)
+        for shared in changes.shared:
+            self.annotate(shared.diff)
 
 
 def touched_paths(d: Diff) -> list[str]:
@@ -103,6 +125,24 @@ def touched_paths(d: Diff) -> list[str]:
         inner = touched_paths(move.diff)
         out += [move.old_path, move.new_path, *(move.new_path + p for p in inner)]
     return out
+
+
+def label_counts(found: Iterable[tuple[str, ...]]) -> dict[str, int]:
+    """How many of ``found`` (each a field's labels) carry each label, most first."""
+    counts: dict[str, int] = {}
+    for labels in found:
+        for label in labels:
+            counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
+def diff_label_counts(d: Diff) -> dict[str, int]:
+    """Label counts of an annotated diff, moved subtrees included."""
+    counts = label_counts(d.labels.values())
+    for move in d.moved:
+        for label, n in diff_label_counts(move.diff).items():
+            counts[label] = counts.get(label, 0) + n
+    return counts
 
 
 def tally_text(counts: Mapping[str, int]) -> str:

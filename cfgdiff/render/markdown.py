@@ -5,10 +5,12 @@ Never over GitHub's 65,536-character limit: what does not fit is named in a clos
 
 from __future__ import annotations
 
+from typing import Any
+
 from cfgdiff.canonical import format_value
 from cfgdiff.changes import ChangeSet, Problem, name_list
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Removed
-from cfgdiff.render.layout import count, sections, tally, tally_short, value_text
+from cfgdiff.render.layout import Labels, changes_diffs, count, labels_tally, sections, tally, tally_short, value_text
 
 #: GitHub's limit on the body of a comment.
 GITHUB_COMMENT_LIMIT = 65_536
@@ -26,13 +28,14 @@ def render_markdown(d: Diff, *, title: str | None = None, limit: int = GITHUB_CO
     """
     head = [f"### {title}", ""] if title else []
     head.append(f"**{_html(tally(d))}**: `{_md_code(d.old_source)}` → `{_md_code(d.new_source)}`")
+    head += _impact_table(d.impact)
     text = "\n".join(head) + "\n"
     parts = sections(d)
     reserve = 400  # room for the note about what was cut
     for i, (name, entries) in enumerate(parts):
         lines: list[str] = []
         for entry in entries:
-            lines.extend(_entry_diff_lines(entry))
+            lines.extend(_entry_diff_lines(entry, labels=d.labels))
         summary = (name, tally_short(count(entries)))
         section = _md_section(summary, lines)
         if len(text) + len(section) + reserve > limit:
@@ -40,7 +43,7 @@ def render_markdown(d: Diff, *, title: str | None = None, limit: int = GITHUB_CO
             kept = _fit_lines(summary, lines, budget)
             if kept:
                 text += _md_section(summary, lines[:kept])
-            cut_lines = len(lines) - kept + sum(sum(len(_entry_diff_lines(e)) for e in es) for _, es in parts[i + 1 :])
+            cut_lines = len(lines) - kept + sum(sum(len(_entry_diff_lines(e, labels=d.labels)) for e in es) for _, es in parts[i + 1 :])
             cut_sections = len(parts) - i - (1 if kept else 0)
             text += (
                 f"\n_Cut to fit GitHub's {limit:,}-character limit: {cut_lines:,} more lines"
@@ -81,32 +84,47 @@ def _longest_backtick_run(lines: list[str]) -> int:
     return longest
 
 
-def _entry_diff_lines(entry: Entry, relative_from: str = "", relative_to: str = "") -> list[str]:
+def _entry_diff_lines(entry: Entry, relative_from: str = "", relative_to: str = "", labels: Labels = {}) -> list[str]:
     """Lines of a ```diff block: ``-``/``+`` pairs for changes, ``!`` for headlines and moves.
 
     Paths are full paths; inside a move, ``relative_from``/``relative_to`` are its ends.
+    A labelled field's line ends with its labels: ``+ model.dim: 16  [breaks-checkpoint]``.
     """
     if isinstance(entry, Changed):
         return [
             f"- {relative_from + entry.path}: {format_value(entry.old)}",
-            f"+ {relative_to + entry.path}: {format_value(entry.new)}",
+            f"+ {relative_to + entry.path}: {format_value(entry.new)}{_label_text(labels, entry.path)}",
         ]
     if isinstance(entry, Added):
-        return [f"+ {relative_to + entry.path}: {format_value(entry.value)}"]
+        return [f"+ {relative_to + entry.path}: {format_value(entry.value)}{_label_text(labels, entry.path)}"]
     if isinstance(entry, Removed):
-        return [f"- {relative_from + entry.path}: {format_value(entry.value)}"]
+        return [f"- {relative_from + entry.path}: {format_value(entry.value)}{_label_text(labels, entry.path)}"]
     if isinstance(entry, Group):
         lines = []
         if entry.kind in ("target", "replaced"):
             lines.append(f"! {(relative_to + entry.path) or '(root)'}: {value_text(entry.old)} -> {value_text(entry.new)}")
         for f in entry.fields:
-            lines.extend(_entry_diff_lines(f, relative_from, relative_to))
+            lines.extend(_entry_diff_lines(f, relative_from, relative_to, labels))
         return lines
     inner = f"; {tally_short(entry.diff.counts())}" if entry.diff else ""
-    lines = [f"! {relative_from + entry.old_path} -> {relative_to + entry.new_path} (moved, {entry.size} fields{inner})"]
+    moved = _label_text(labels, entry.old_path, entry.new_path)
+    lines = [f"! {relative_from + entry.old_path} -> {relative_to + entry.new_path} (moved, {entry.size} fields{inner}){moved}"]
     for e in entry.diff.entries():
-        lines.extend(_entry_diff_lines(e, relative_from + entry.old_path, relative_to + entry.new_path))
+        lines.extend(_entry_diff_lines(e, relative_from + entry.old_path, relative_to + entry.new_path, entry.diff.labels))
     return lines
+
+
+def _label_text(labels: Labels, *paths: str) -> str:
+    found = tuple(dict.fromkeys(label for path in paths for label in labels.get(path, ())))
+    return f"  [{', '.join(found)}]" if found else ""
+
+
+def _impact_table(found: list[Any], title: str = "Impact") -> list[str]:
+    """The figures that moved, as a table: figure, old, new, ratio."""
+    if not found:
+        return []
+    rows = [f"| {_html(c.name)} | {_html(c.old.text) if c.old else '(none)'} | {_html(c.new.text) if c.new else '(none)'} | {c.ratio} |" for c in found]
+    return ["", f"| {_html(title)} | old | new | |", "|---|--:|--:|---|", *rows, ""]
 
 
 def _html(text: str) -> str:
@@ -130,7 +148,10 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
     head = [marker] if marker else []
     head += [f"## {_html(changes.title or 'cfgdiff: config changes')}", ""]
     if changes.tally:
-        head += [f"**{_html(changes.tally)}**", ""]
+        head += [f"**{_html(changes.tally + labels_tally(changes_diffs(changes)))}**", ""]
+    for recipe in changes.recipes:
+        if recipe.diff and recipe.diff.impact:
+            head += _impact_table(recipe.diff.impact, f"Impact on {recipe.name}")
     for severity, alert in (("error", "CAUTION"), ("warning", "WARNING")):
         found = [p for p in changes.problems if p.severity == severity]
         if found:
@@ -185,7 +206,7 @@ def _sh_block(command: str) -> list[str]:
 def _diff_lines(d: Diff) -> list[str]:
     lines: list[str] = []
     for entry in d.entries():
-        lines.extend(_entry_diff_lines(entry))
+        lines.extend(_entry_diff_lines(entry, labels=d.labels))
     return lines
 
 
