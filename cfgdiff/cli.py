@@ -132,18 +132,24 @@ def format_option(fn: Any) -> Any:
 @click.argument("recipes", nargs=-1)
 @click.option("--staged", is_flag=True, help="Check only if git stages Python, pyproject or golden files (the pre-commit hook).")
 @format_option
+@fail_on_option
 @color_option
 @click.pass_context
-def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt: str, color: str) -> None:
+def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt: str, fail_on: tuple[str, ...], color: str) -> None:
     """Build RECIPES (default: all) and compare each with its golden file.
 
-    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale, 2 trouble.
+    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale (with
+    --fail-on: a change carries one of the labels), 2 trouble.
     """
-    from cfgdiff import golden, hooks, render
+    from cfgdiff import golden, hooks, impact, render
+    from cfgdiff.labels import Labeler
     from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
+    labeler = Labeler.for_project(registry.root)
+    labeler.check(fail_on)
+    impact.load_project(registry.root)
     if staged:
         files = hooks.staged_recipe_files(registry)
         if not files:
@@ -152,7 +158,11 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
         click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking all {len(registry)} recipes")
     report = golden.check(registry, recipes)
     colored = use_color(color) and fmt in ("text", "stat")
-    click.echo(render.write_changes(golden.changeset(report), fmt, color=colored), nl=False, color=colored)
+    changes = golden.changeset(report)
+    labeler.annotate_changes(changes)
+    click.echo(render.write_changes(changes, fmt, color=colored), nl=False, color=colored)
+    if fail_on and report.exit_code != 2:
+        ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
     if staged and report.exit_code == 1:
         click.echo(f"Then stage them: git add {os.path.relpath(registry.golden_dir)}")
     if staged and report.exit_code == 0:
@@ -184,17 +194,32 @@ def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> 
 @main.command("review")
 @click.option("--base", metavar="REV", help="Compare with the merge base of REV (default: the upstream branch, else main).")
 @format_option
+@fail_on_option
 @color_option
-def review_command(base: str | None, fmt: str, color: str) -> None:
+@click.pass_context
+def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tuple[str, ...], color: str) -> None:
     """What this branch does to every recipe's config, for a pull request.
 
-    Exit codes: 0 the review was made, 2 trouble.
+    Exit codes: 0 the review was made (with --fail-on: and no change carries one of the
+    labels), 1 with --fail-on, a change carries one of them, 2 trouble.
     """
-    from cfgdiff import render, review
+    from cfgdiff import impact, render, review
+    from cfgdiff.labels import Labeler
 
+    labeler = Labeler.for_project(".")
+    labeler.check(fail_on)
+    impact.load_project(".")
     colored = use_color(color) and fmt in ("text", "stat")
     changes = review.changeset(review.review(base))
+    labeler.annotate_changes(changes)
     click.echo(render.write_changes(changes, fmt, color=colored, marker=review.MARKER), nl=False, color=colored)
+    if fail_on:
+        ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
+
+
+def _labelled(changes: Any, labeler: Any, fail_on: tuple[str, ...]) -> bool:
+    """Whether a recipe's diff in a change set touches a field carrying one of ``fail_on``."""
+    return any(labeler.fails(r.diff, fail_on) for r in changes.recipes if r.diff)
 
 
 @main.group("hooks")

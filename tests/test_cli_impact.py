@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from cfgdiff.cli import main
+from tests.conftest import forget_recipe_modules, git
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden_configs"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
@@ -69,3 +71,85 @@ def test_fail_on_fails_a_change_with_the_label(configs):
 def test_fail_on_an_unknown_label_is_trouble(configs):
     result = cfgdiff("base.txt", "wide.txt", "--fail-on", "breaks-checkpoints")
     assert result.exit_code == 2 and result.stderr.startswith("cfgdiff: error: --fail-on 'breaks-checkpoints': no rule defines")
+
+
+# -- golden check and review over a project of reference-trainer recipes --------------------
+
+TRAINER_RECIPES = """
+from cfgdiff.recipes.lm import tiny_lm
+
+
+def mine():
+    cfg = tiny_lm()
+    cfg.model.dim = 64
+    cfg.optimizer.transforms[1].learning_rate.peak_value = 0.003
+    return cfg
+
+
+def named_recipes():
+    return {"mine": mine}
+"""
+
+
+def edit(root: Path, old: str, new: str) -> None:
+    file = next(root.glob("recipes_*/__init__.py"))
+    file.write_text(file.read_text().replace(old, new))
+    forget_recipe_modules()  # as a new cfgdiff process would
+
+
+@pytest.fixture
+def trainer_project(project):
+    root = project(files={"PKG/__init__.py": TRAINER_RECIPES}, settings='recipes = ["PKG"]')
+    assert cfgdiff("golden", "update").exit_code == 0
+    return root
+
+
+def test_golden_check_fail_on_breaks_checkpoint_fails_a_shape_change(trainer_project):
+    edit(trainer_project, "cfg.model.dim = 64", "cfg.model.dim = 128")
+    result = cfgdiff("golden", "check", "--fail-on", "breaks-checkpoint")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Impact on mine:"
+    assert lines[1].startswith("  parameters         90,432 -> ")
+    assert "    ~ model.dim: 64 -> 128  [breaks-checkpoint]" in lines
+    assert lines[-2].startswith("golden check: 1 differ; labelled: 1 breaks-checkpoint")
+
+
+def test_golden_check_fail_on_breaks_checkpoint_passes_a_learning_rate_change(trainer_project):
+    edit(trainer_project, "peak_value = 0.003", "peak_value = 0.001")
+    result = cfgdiff("golden", "check", "--fail-on", "breaks-checkpoint")
+    assert result.exit_code == 0, result.output
+    assert "optimizer.transforms[1].learning_rate.peak_value: 0.003 -> 0.001  [changes-schedule]" in result.stdout
+    assert "Impact" not in result.stdout  # no figure moved
+    assert cfgdiff("golden", "check").exit_code == 1  # without --fail-on, any difference fails
+
+
+def test_golden_check_json_has_the_impact_and_labels(trainer_project):
+    edit(trainer_project, "cfg.model.dim = 64", "cfg.model.dim = 128")
+    data = json.loads(cfgdiff("golden", "check", "--format", "json").stdout)
+    (recipe,) = data["recipes"]
+    assert [f["figure"] for f in recipe["diff"]["impact"]][:2] == ["parameters", "FLOPs per step"]
+    assert recipe["diff"]["labels"] == {"breaks-checkpoint": 1}
+
+
+def test_project_label_rules_gate_golden_check(project):
+    project(settings='recipes = ["PKG"]\nlabels = {"breaks-checkpoint" = ["model.dim", "model.layers"]}')
+    assert cfgdiff("golden", "update").exit_code == 0
+    root = Path.cwd()
+    edit(root, "learning_rate=0.1", "learning_rate=0.2")
+    assert cfgdiff("golden", "check", "--fail-on", "breaks-checkpoint").exit_code == 0
+    edit(root, "dim=8", "dim=32")
+    result = cfgdiff("golden", "check", "--fail-on", "breaks-checkpoint")
+    assert result.exit_code == 1 and "model.dim: 8 -> 32  [breaks-checkpoint]" in result.stdout
+
+
+def test_review_fail_on_a_breaking_change_on_the_branch(trainer_project):
+    git(trainer_project, "init", "-q")
+    git(trainer_project, "add", ".")
+    git(trainer_project, "commit", "-qm", "base")
+    git(trainer_project, "checkout", "-qb", "wider")
+    edit(trainer_project, "cfg.model.dim = 64", "cfg.model.dim = 128")
+    result = cfgdiff("review", "--base", "main", "--fail-on", "breaks-checkpoint")
+    assert result.exit_code == 1, result.output
+    assert "Impact on mine:" in result.stdout and "[breaks-checkpoint]" in result.stdout
+    assert cfgdiff("review", "--base", "main", "--fail-on", "changes-data").exit_code == 0

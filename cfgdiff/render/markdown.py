@@ -150,7 +150,7 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
     if changes.tally:
         head += [f"**{_html(changes.tally + labels_tally(changes_diffs(changes)))}**", ""]
     for recipe in changes.recipes:
-        if recipe.diff and recipe.diff.impact:
+        if recipe.diff and recipe.diff.impact and changes.details:
             head += _impact_table(recipe.diff.impact, f"Impact on {recipe.name}")
     for severity, alert in (("error", "CAUTION"), ("warning", "WARNING")):
         found = [p for p in changes.problems if p.severity == severity]

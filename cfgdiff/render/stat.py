@@ -27,7 +27,7 @@ def render_changes_stat(changes: ChangeSet, *, color: bool = False, width: int =
     rows += [(r.name, count((r.own if r.own is not None else r.diff).entries())) for r in changes.changed if not r.only_shared]
     out: Tokens = []
     for recipe in changes.recipes:
-        if recipe.diff:
+        if recipe.diff and changes.details:
             impact_block(recipe.diff.impact, out, f"Impact on {recipe.name}")
     out += _rows(rows, width)
     out.extend((Token.Text, f" {p.severity}: {p.message}\n") for p in changes.problems)

@@ -47,9 +47,12 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
     out: Tokens = []
     if changes.title:
         out.append((TALLY, changes.title + "\n"))
+    blocks = len(out)
     for recipe in changes.recipes:
-        if recipe.diff:
+        if recipe.diff and changes.details:
             impact_block(recipe.diff.impact, out, f"Impact on {recipe.name}")
+    if len(out) > blocks:
+        out.append((Token.Text, "\n"))
     for shared in changes.shared:
         what = tally_short(count(shared.diff.entries()))
         out.append((HEADING, f"Shared by {len(shared.recipes)} recipes ({name_list(shared.recipes)}): {what}\n"))
