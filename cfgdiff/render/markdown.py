@@ -84,12 +84,13 @@ def _longest_backtick_run(lines: list[str]) -> int:
     return longest
 
 
-def _entry_diff_lines(entry: Entry, relative_from: str = "", relative_to: str = "", labels: Labels = {}) -> list[str]:
+def _entry_diff_lines(entry: Entry, relative_from: str = "", relative_to: str = "", labels: Labels | None = None) -> list[str]:
     """Lines of a ```diff block: ``-``/``+`` pairs for changes, ``!`` for headlines and moves.
 
     Paths are full paths; inside a move, ``relative_from``/``relative_to`` are its ends.
     A labelled field's line ends with its labels: ``+ model.dim: 16  [breaks-checkpoint]``.
     """
+    labels = labels or {}
     if isinstance(entry, Changed):
         return [
             f"- {relative_from + entry.path}: {format_value(entry.old)}",
