@@ -94,7 +94,7 @@ def write_config(cfg: ConfigBase, run_dir: str, command: str) -> None:
     if os.path.exists(path):
         old, new = canonical.load(path), canonical.loads(text)
         changed = sorted(p for p in set(old) | set(new) if p not in old or p not in new or not canonical.values_equal(old[p], new[p]))
-        breaking = Labeler.for_project(run_dir).breaking(changed)
+        breaking = Labeler.for_project().breaking(changed)  # the project the recipe came from
         if breaking:
             more = f" and {len(breaking) - 3} more" if len(breaking) > 3 else ""
             raise ConfigError(
