@@ -28,3 +28,11 @@ def test_a_shape_change_is_refused_naming_only_the_breaking_fields(tmp_path):
     with pytest.raises(ConfigError, match=r"\(model.ffn_dim, model.param_dtype differ: breaks-checkpoint\)"):
         write_config(changed, str(tmp_path), "cfgdiff run tiny_lm")
     assert canonical.load(tmp_path / "config.txt")["model.ffn_dim"] == 128
+
+
+def test_the_projects_label_rules_decide(project, tmp_path):
+    project(settings='recipes = []\nlabels = {"breaks-checkpoint" = ["max_steps"]}')
+    run_dir = str(tmp_path / "run")
+    write_config(recipe_config("cfgdiff.recipes.lm:tiny_lm"), run_dir, "cfgdiff run")
+    with pytest.raises(ConfigError, match=r"\(max_steps differ: breaks-checkpoint\)"):
+        write_config(recipe_config("cfgdiff.recipes.lm:tiny_lm", steps=80), run_dir, "cfgdiff run")
