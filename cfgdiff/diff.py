@@ -123,12 +123,14 @@ class Moved:
 
     ``size`` counts its fields; ``diff`` holds the differences inside it, with paths
     relative to the subtree (``.eps``, ``[0].klass``); it is empty for a pure move.
+    ``target`` is the subtree's klass/fn/partial where it has one (what moved, in a word).
     """
 
     old_path: str
     new_path: str
     size: int
     diff: Diff
+    target: Any = None
 
 
 Entry = Union[Changed, Added, Removed, Group, Moved]
@@ -390,7 +392,7 @@ def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
         result.unchanged -= lost
     for old_path, new_path in moves:
         inner = _diff_sides(old.sub(old_path), new.sub(new_path), origins.inside(old_path, new_path))
-        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner))
+        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner, _target(new, new_path)))
 
     both = rem.keys() & add.keys()
     for path in sorted(both - same, key=sort_key):
@@ -404,6 +406,15 @@ def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
     result.moved.sort(key=lambda m: sort_key(m.new_path))
     result.groups = _groups(result, old, new, moves)
     return result
+
+
+def _target(side: Lines, node: str) -> Any:
+    """The klass/fn/partial value of the node at ``node``, or None."""
+    for key in TARGET_KEYS:
+        path = f"{node}.{key}"
+        if side.count_path(path) == 1:
+            return side.value(path, side.text_at(path))
+    return None
 
 
 def _account_moves(

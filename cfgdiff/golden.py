@@ -202,7 +202,7 @@ def changeset(report: Report, closing: bool = True) -> ChangeSet:
         shown = _display(e.path)
         if e.status in ("changed", "written"):
             note = f"recipe {e.name} differs from {shown}" if check else f"recipe {e.name} updated {shown}"
-            recipes.append(RecipeChange(e.name, e.status, note, e.diff, fix=update_command([e.name]) if check else None))
+            recipes.append(RecipeChange(e.name, e.status, note, diff=e.diff, fix=update_command([e.name]) if check else None))
         elif e.status == "created":
             recipes.append(RecipeChange(e.name, e.status, f"created {shown} ({e.fields:,} fields)"))
         elif e.status == "repaired":

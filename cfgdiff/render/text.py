@@ -15,7 +15,7 @@ from cfgdiff.changes import ChangeSet, name_list
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
 from cfgdiff.render.layout import ADDED, CHANGED, HEADING, LABEL, MARK, MOVED, NOTE, REMOVED, TALLY, Labels, Tokens
-from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, origin_text, sections, tally, tally_short, value_text
+from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
 #: Width of a ``~ path: old -> new`` line before the values go on lines of their own.
 LINE_WIDTH = 110
@@ -66,7 +66,8 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
             continue
         own = recipe.own if recipe.own is not None else recipe.diff
         besides = "; besides the shared changes above" if own is not recipe.diff else ""
-        out.append((Token.Text, f"{recipe.note}: {own.summary()}{besides}\n"))
+        remark = f" ({recipe.remark})" if recipe.remark else ""
+        out.append((Token.Text, f"{recipe.note}{remark}: {own.summary()}{besides}\n"))
         if changes.details:
             _body(own, out, "  ")
             if recipe.fix:
@@ -170,7 +171,7 @@ def _is_target_line(path: str, node: str) -> bool:
 
 def _moved_text(m: Moved, out: Tokens, indent: str, relative_to: str | None, labels: Labels) -> None:
     inner = m.diff
-    what = f"{m.size} fields" + (f"; {tally_short(inner.counts())}" if inner else "")
+    what = moved_text(m)
     out.append((MOVED, f"{indent}> {_rel(m.old_path, relative_to)} -> {_rel(m.new_path, relative_to)}"))
     out.append((NOTE, f"  ({what})"))
     _labels(tuple(dict.fromkeys((*labels.get(m.old_path, ()), *labels.get(m.new_path, ())))), out)
