@@ -47,6 +47,33 @@ def test_show_impact_without_a_registered_impact_is_one_line(tmp_path):
     assert result.stderr.startswith("cfgdiff: error: no impact figures for its target my.Trainer; register some with @cfgdiff.impact('my.Trainer')")
 
 
+def test_the_axlearn_sibling_diff_shows_the_batch_divided_by_128_first():
+    result = cfgdiff(corpus("fuji-7B-v2@34aed43c"), corpus("fuji-7B-v2-single-host@34aed43c"))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[:3] == [
+        "Impact:",
+        "  global batch     1,024 -> 8  (÷128)",
+        "  tokens per step  4,194,304 -> 32,768  (÷128)",
+    ]
+
+
+def test_the_axlearn_sibling_diff_as_markdown_and_json_has_the_impact():
+    old, new = corpus("fuji-7B-v2@34aed43c"), corpus("fuji-7B-v2-single-host@34aed43c")
+    markdown = cfgdiff(old, new, "--format", "markdown").stdout
+    assert "| Impact | old | new | |\n|---|--:|--:|---|\n| global batch | 1,024 | 8 | ÷128 |\n" in markdown
+    data = json.loads(cfgdiff(old, new, "--format", "json").stdout)
+    assert data["impact"][1] == {
+        "figure": "tokens per step", "old": 4194304, "new": 32768, "old_text": "4,194,304", "new_text": "32,768", "unit": "", "ratio": "÷128",
+    }
+
+
+def test_an_unchanged_figure_set_prints_no_impact_block(tmp_path):
+    old = (GOLDEN / "tiny_lm.txt").read_text()
+    (tmp_path / "new.txt").write_text(old.replace("seed: 0", "seed: 1"))
+    result = cfgdiff(str(GOLDEN / "tiny_lm.txt"), str(tmp_path / "new.txt"))
+    assert result.exit_code == 1 and "Impact" not in result.stdout
+
+
 @pytest.fixture
 def configs(tmp_path, monkeypatch):
     """Three versions of a trainer-shaped config, outside any project (built-in label rules)."""
