@@ -180,3 +180,10 @@ def test_review_fail_on_a_breaking_change_on_the_branch(trainer_project):
     assert result.exit_code == 1, result.output
     assert "Impact on mine:" in result.stdout and "[breaks-checkpoint]" in result.stdout
     assert cfgdiff("review", "--base", "main", "--fail-on", "changes-data").exit_code == 0
+
+
+def test_a_changed_target_carries_the_labels_of_its_klass_line(tmp_path):
+    (tmp_path / "a.txt").write_text("model.klass: a.Decoder\nmodel.dim: 8\nmodel.x: 1\n")
+    (tmp_path / "b.txt").write_text("model.klass: b.Decoder\nmodel.dim: 8\nmodel.y: 1\n")
+    lines = cfgdiff(str(tmp_path / "a.txt"), str(tmp_path / "b.txt")).stdout.splitlines()
+    assert lines[1] == "  ~ model: a.Decoder -> b.Decoder  (target changed; 1 added, 1 removed)  [breaks-checkpoint]"

@@ -159,7 +159,8 @@ def _group_text(g: Group, out: Tokens, indent: str, relative_to: str | None, lab
         out.append((CHANGED, f"{indent}~ {path}: {value_text(g.old)} -> {value_text(g.new)}"))
         out.append((NOTE, f"  ({what}; {tally_short(count(list(shown)))})"))
     # The headline carries the labels of the lines it stands for (the target line, the leaf).
-    _labels(tuple(dict.fromkeys(label for f in g.fields if f not in shown for label in labels.get(f.path, ()))), out)
+    listed = {id(f) for f in shown}
+    _labels(tuple(dict.fromkeys(label for f in g.fields if id(f) not in listed for label in labels.get(f.path, ()))), out)
     out.append((Token.Text, "\n"))
     for f in shown:
         _field_text(f, out, indent + "    ", g.path, labels)
