@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cfgdiff.errors import CfgdiffError
+
+if TYPE_CHECKING:  # imported by the commands that use them, not on every start
+    from cfgdiff.changes import ChangeSet
+    from cfgdiff.labels import Labeler
 
 #: Failures that are the user's input or environment, not a bug: one line, exit code 2.
 #: Anything else is a bug in cfgdiff and keeps its traceback.
@@ -217,7 +221,7 @@ def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tupl
         ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
 
 
-def _labelled(changes: Any, labeler: Any, fail_on: tuple[str, ...]) -> bool:
+def _labelled(changes: ChangeSet, labeler: Labeler, fail_on: tuple[str, ...]) -> bool:
     """Whether a recipe's diff in a change set touches a field carrying one of ``fail_on``."""
     return any(labeler.fails(r.diff, fail_on) for r in changes.recipes if r.diff)
 
@@ -375,7 +379,7 @@ def diff_command(
     labeler = Labeler.for_project(".")
     labeler.check(fail_on)
     impact.load_project(".")
-    result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=True))
+    result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
     if not quiet:
         from cfgdiff import render
 
