@@ -170,7 +170,7 @@ def _compare(registry: Registry, name: str) -> Entry:
     if golden_text == text:  # the common case, decided without parsing anything
         return Entry(name, "same", path, text=text)
     try:
-        found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"))
+        found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"), impact=True)
     except ParseError as e:
         return Entry(name, "unreadable", path, text=text, error=str(e))
     return Entry(name, "changed" if found else "reformatted", path, text, golden_text, found)
