@@ -34,7 +34,8 @@ class RecipeChange:
     """One recipe in a change set.
 
     ``status`` is a word for the reader (``differs``, ``updated``, ``added``, ``removed``,
-    ``error``...); ``note`` says against what (``differs from golden_configs/x.txt``).
+    ``error``...); ``note`` is its headline (``recipe x differs from golden_configs/x.txt``),
+    ``remark`` a short fact beside it (``golden file updated``).
     ``diff`` is the recipe's whole diff; ``own`` what is left of it after the shared changes.
     ``fix`` is the command that resolves it, when there is one.
     """
@@ -42,6 +43,7 @@ class RecipeChange:
     name: str
     status: str
     note: str = ""
+    remark: str = ""
     diff: Diff | None = None
     own: Diff | None = None
     fix: str | None = None
@@ -113,7 +115,8 @@ def share(recipes: list[RecipeChange], min_recipes: int = MIN_SHARED) -> list[Sh
         wanted = set(keys)
         # The shared entries, with the first recipe's sources and origins (the same code set them).
         only = template.without({entry_key(e) for e in template.entries()} - wanted)
-        shared.append(SharedChange(names, dataclasses.replace(only, unchanged=0)))
+        # The figures of the first recipe are its own, not the shared changes'.
+        shared.append(SharedChange(names, dataclasses.replace(only, unchanged=0, impact=[])))
     said = {key for keys in by_set.values() for key in keys}
     for r in recipes:
         if r.diff is not None:

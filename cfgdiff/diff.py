@@ -123,12 +123,14 @@ class Moved:
 
     ``size`` counts its fields; ``diff`` holds the differences inside it, with paths
     relative to the subtree (``.eps``, ``[0].klass``); it is empty for a pure move.
+    ``target`` is the subtree's klass/fn/partial where it has one (what moved, in a word).
     """
 
     old_path: str
     new_path: str
     size: int
     diff: Diff
+    target: Any = None
 
 
 Entry = Union[Changed, Added, Removed, Group, Moved]
@@ -152,6 +154,10 @@ class Diff:
     unchanged: int = 0
     old_source: str = "<old>"
     new_source: str = "<new>"
+    #: What the change does to the run: ``impact.FigureChange``s (``diff(..., impact=True)``).
+    impact: list[Any] = field(default_factory=list, compare=False)
+    #: ``{path: labels}`` of labelled fields, paths as in this diff (``labels.Labeler.annotate``).
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def __bool__(self) -> bool:
         """True when anything differs."""
@@ -249,7 +255,7 @@ def type_name(value: Any) -> str:
 ConfigLike = Union[FlatConfig, Text, str, "os.PathLike[str]", Any]
 
 
-def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: str | None = None) -> Diff:
+def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: str | None = None, impact: bool = False) -> Diff:
     """Compare two configs field by field.
 
     Each side is a :class:`FlatConfig`, a :class:`Text`, canonical text as a ``str``, a
@@ -257,10 +263,12 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     ``ignore`` drops paths matching any glob (``*`` matches any text; a pattern that
     matches a node drops its subtree); ``only`` keeps the subtree at one path prefix.
     Raises ParseError (``FILE:LINE: ...``) for malformed text, FilterError when ``only``
-    selects nothing on either side.
+    selects nothing on either side. With ``impact``, ``Diff.impact`` lists the figures
+    (:mod:`cfgdiff.impact`) that moved between the whole configs, filters aside.
     """
     old_side = _lines_of(old, "<old>")
     new_side = _lines_of(new, "<new>")
+    whole = (old_side, new_side)
     keep = path_filter(ignore=ignore, only=only)
     if keep is not None:
         old_side = old_side.filtered(keep)
@@ -271,6 +279,10 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     origins = _Origins(getattr(old, "origins", None), getattr(new, "origins", None))
     result = _diff_sides(old_side, new_side, origins)
     result.old_source, result.new_source = old_side.source, new_side.source
+    if impact and result:
+        from cfgdiff.impact import LinesView, changes
+
+        result.impact = changes(LinesView(whole[0]), LinesView(whole[1]))
     return result
 
 
@@ -297,7 +309,7 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
     """A ``path -> bool`` keep-predicate for ``--ignore``/``--only``, or None to keep all."""
     if not ignore and not only:
         return None
-    ignored = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in ignore) + r"(?=[.\[/]|\Z)") if ignore else None
+    ignored = glob_matcher(ignore) if ignore else None
     if only:
         prefix = only.rstrip("./")
         starts = tuple(prefix + sep for sep in ".[/") if prefix else ("",)
@@ -306,6 +318,16 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
             return False
         return ignored is None or ignored.match(path) is None
     return keep
+
+
+def glob_matcher(globs: Sequence[str]) -> re.Pattern[str]:
+    """A pattern whose ``match(path)`` says whether a path is at or under a path matching any glob.
+
+    ``*`` matches any text, ``?`` one character, and a glob matches whole path segments:
+    ``model.dim`` matches ``model.dim`` and ``model.dim.x``, not ``model.dimension``.
+    """
+    # The group matters: an end-of-segment check after a bare alternation binds to the last glob only.
+    return re.compile("(?:" + "|".join(_glob_regex(g) for g in globs) + r")(?=[.\[/]|\Z)")
 
 
 def _glob_regex(glob: str) -> str:
@@ -370,7 +392,7 @@ def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
         result.unchanged -= lost
     for old_path, new_path in moves:
         inner = _diff_sides(old.sub(old_path), new.sub(new_path), origins.inside(old_path, new_path))
-        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner))
+        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner, _target(new, new_path)))
 
     both = rem.keys() & add.keys()
     for path in sorted(both - same, key=sort_key):
@@ -384,6 +406,15 @@ def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
     result.moved.sort(key=lambda m: sort_key(m.new_path))
     result.groups = _groups(result, old, new, moves)
     return result
+
+
+def _target(side: Lines, node: str) -> Any:
+    """The klass/fn/partial value of the node at ``node``, or None."""
+    for key in TARGET_KEYS:
+        path = f"{node}.{key}"
+        if side.count_path(path) == 1:
+            return side.value(path, side.text_at(path))
+    return None
 
 
 def _account_moves(

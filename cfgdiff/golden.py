@@ -170,7 +170,7 @@ def _compare(registry: Registry, name: str) -> Entry:
     if golden_text == text:  # the common case, decided without parsing anything
         return Entry(name, "same", path, text=text)
     try:
-        found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"))
+        found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"), impact=True)
     except ParseError as e:
         return Entry(name, "unreadable", path, text=text, error=str(e))
     return Entry(name, "changed" if found else "reformatted", path, text, golden_text, found)
@@ -202,7 +202,7 @@ def changeset(report: Report, closing: bool = True) -> ChangeSet:
         shown = _display(e.path)
         if e.status in ("changed", "written"):
             note = f"recipe {e.name} differs from {shown}" if check else f"recipe {e.name} updated {shown}"
-            recipes.append(RecipeChange(e.name, e.status, note, e.diff, fix=update_command([e.name]) if check else None))
+            recipes.append(RecipeChange(e.name, e.status, note, diff=e.diff, fix=update_command([e.name]) if check else None))
         elif e.status == "created":
             recipes.append(RecipeChange(e.name, e.status, f"created {shown} ({e.fields:,} fields)"))
         elif e.status == "repaired":

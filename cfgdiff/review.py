@@ -16,6 +16,7 @@ find and update its own comment.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from cfgdiff import git
@@ -60,6 +61,7 @@ class Review:
     recipes: list[RecipeReview]
     errors: list[str]
     head: str = ""
+    blob_url: str | None = None  # files at ``head`` on GitHub/GitLab: origins link there
 
     def by_status(self, status: str) -> list[RecipeReview]:
         """The recipes with this status."""
@@ -133,12 +135,14 @@ def review(base: str | None = None, start: str = ".") -> Review:
 
     for item in reviews.values():
         if item.old is not None and item.new is not None:
-            item.diff = diff(item.old, item.new)
+            item.diff = diff(item.old, item.new, impact=True)
         if item.status != "error":
             item.status = _status(item, registry)
         if item.name in registry and item.new is not None:
             item.problems += _slips(item, registry)
-    return Review(base, merge_base, list(reviews.values()), [str(e) for e in registry.errors], head)
+    project = registry.root.resolve().relative_to(toplevel).as_posix()
+    blob = _blob_url(root, head, "" if project == "." else project + "/")
+    return Review(base, merge_base, list(reviews.values()), [str(e) for e in registry.errors], head, blob)
 
 
 def _build_at_base(reviews: dict[str, RecipeReview], names: list[str], merge_base: str, start: str) -> None:
@@ -188,6 +192,24 @@ def _slips(item: RecipeReview, registry: Registry) -> list[Problem]:
     return [Problem("warning", f"golden file {shown} changed but does not match recipe {item.name}", fix)]
 
 
+_REMOTE = re.compile(r"(?:https?://(?:[^@/]+@)?|ssh://(?:[^@/]+@)?|[^@/]+@)([^/:]+)[:/](.+?)(?:\.git)?/?\Z")
+
+
+def _blob_url(root: Path, commit: str, project: str) -> str | None:
+    """``https://github.com/OWNER/REPO/blob/COMMIT/PROJECT/`` (GitHub, or GitLab's ``-/blob``),
+    so an origin's ``file#Lline`` links to the line at the commit; None for other remotes."""
+    proc = git.run(root, "remote", "get-url", "origin")
+    match = _REMOTE.match(proc.stdout.strip()) if proc.returncode == 0 else None
+    if not match:
+        return None
+    host, repository = match.groups()
+    if host == "github.com":
+        return f"https://{host}/{repository}/blob/{commit}/{project}"
+    if "gitlab" in host:
+        return f"https://{host}/{repository}/-/blob/{commit}/{project}"
+    return None
+
+
 def _upstream(root: Path) -> str | None:
     proc = git.run(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
     return proc.stdout.strip() or None if proc.returncode == 0 else None
@@ -219,14 +241,16 @@ def changeset(result: Review) -> ChangeSet:
     recipes = []
     for item in result.recipes:
         if item.status == "changed":
-            updated = " (golden file updated)" if item.golden_updated else ""
-            recipes.append(RecipeChange(item.name, "changed", f"recipe {item.name} changed{updated}", item.diff))
+            remark = "golden file updated" if item.golden_updated else "golden file not updated" if item.golden_left_behind else ""
+            recipes.append(RecipeChange(item.name, "changed", f"recipe {item.name} changed", remark, diff=item.diff))
         elif item.status == "added":
             recipes.append(RecipeChange(item.name, "added", f"recipe {item.name}: new recipe ({len(item.new or ()):,} fields)"))
         elif item.status == "removed":
             recipes.append(RecipeChange(item.name, "removed", f"recipe {item.name}: removed"))
     title = f"cfgdiff review: against {result.base} (merge base {result.merge_base[:10]})"
     context = {"base": result.base, "merge_base": result.merge_base, "head": result.head}
+    if result.blob_url:
+        context["blob_url"] = result.blob_url
     changes = ChangeSet(title, recipes, problems=result.problems, tally=result.tally(), context=context, verb="changed")
     changes.shared = share(recipes)
     return changes

@@ -46,7 +46,7 @@ def large():
 
 
 def _recipes(**pairs):
-    return [RecipeChange(name, "differs", f"recipe {name}", diff(old, new)) for name, (old, new) in pairs.items()]
+    return [RecipeChange(name, "differs", f"recipe {name}", diff=diff(old, new)) for name, (old, new) in pairs.items()]
 
 
 def test_an_entry_in_several_diffs_is_shared_once_and_left_out_of_each_recipes_own():

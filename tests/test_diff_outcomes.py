@@ -41,7 +41,7 @@ def test_text_without_outcomes_is_unchanged():
 def test_markdown_has_an_outcomes_table_after_the_tally():
     text = render_markdown(D, outcomes=[OLD, NEW])
     lines = text.splitlines()
-    assert lines[0].startswith("**1 changed")
+    assert text.index("**1 changed") < text.index("| outcome")
     table = [line for line in lines if line.startswith("| ")]
     assert table[0] == "| outcome | `base` | `wide` |"
     assert "| final loss | `2.5000` | `2.2500` |" in table
@@ -85,10 +85,11 @@ def test_diff_of_two_run_directories_shows_outcomes_first(two_runs):
     result = cfgdiff("runs/base", "runs/wide")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0] == "# outcomes (base -> wide)"
-    assert lines[1] == "  final loss         2.5000 -> 2.2500"
+    start = lines.index("# outcomes (base -> wide)")  # after the impact block
+    assert lines[start + 1] == "  final loss         2.5000 -> 2.2500"
     assert "  note: wide: no data.json" in lines
-    assert "  ~ model.dim: 64 -> 128" in lines
+    assert any(line.startswith("  ~ model.dim: 64 -> 128") for line in lines)
+    assert lines.index("# outcomes (base -> wide)") < lines.index("# model (1 changed)")
 
 
 def test_diff_of_two_run_directories_as_json_and_markdown(two_runs):

@@ -139,7 +139,7 @@ def test_markdown_shows_outcomes_in_their_own_table(runs):
 
 def test_markdown_with_a_title_and_baseline(with_baseline):
     text = render_table_markdown(with_baseline, title="sweep <1>")
-    assert text.startswith("### sweep &lt;1&gt;\n\n**3 fields differ among 3 configs (1 unchanged)**\n")
+    assert text.startswith("### sweep \\<1\\>\n\n**3 fields differ among 3 configs (1 unchanged)**\n")
     assert "| `lr` | `0.1` | `0.2` |  |" in text
 
 

@@ -24,7 +24,7 @@ from cfgdiff.canonical import Raw, format_value
 from cfgdiff.compare import ABSENT, Comparison, Row, short_labels
 from cfgdiff.render.json import JSON_VERSION, json_value
 from cfgdiff.render.layout import CHANGED, HEADING, NOTE, TALLY, Tokens, finish
-from cfgdiff.render.markdown import GITHUB_COMMENT_LIMIT
+from cfgdiff.render.markdown import GITHUB_COMMENT_LIMIT, md_code, md_text
 from cfgdiff.runs import FIGURES, Outcome, format_figure
 
 #: Text cells longer than this are cut (with ``...``); markdown, csv and json keep them whole.
@@ -153,9 +153,9 @@ def render_table_markdown(c: Comparison, *, title: str | None = None, limit: int
     """The comparison as a GitHub comment: the tally, an outcomes table for run directories,
     and a table of the differing fields; rows that would pass ``limit`` characters are
     left out and counted in a closing note."""
-    parts = [f"### {_md_text(title)}\n\n"] if title else []
+    parts = [f"### {md_text(title)}\n\n"] if title else []
     parts.append(f"**{c.summary()}**\n")
-    header = [_code(h) for h in _header(c)]
+    header = [md_code(h, table=True) for h in _header(c)]
     if _has_outcomes(c):
         parts.append("\n" + outcomes_markdown([col.label for col in c.columns], [col.outcome for col in c.columns]))
     if c.rows:
@@ -163,7 +163,8 @@ def render_table_markdown(c: Comparison, *, title: str | None = None, limit: int
     text = "".join(parts)
     reserve = 200  # room for the closing note
     for shown, row in enumerate(c.rows):
-        line = _md_row([_code(row.path), *(_code(cell) if (cell := cell_text(c, row, i)) else "" for i in range(len(c.columns)))])
+        cells = (cell_text(c, row, i) for i in range(len(c.columns)))
+        line = _md_row([md_code(row.path, table=True), *(md_code(cell, table=True) if cell else "" for cell in cells)])
         if len(text) + len(line) + reserve > limit:
             left = len(c.rows) - shown
             return text + (
@@ -176,11 +177,11 @@ def render_table_markdown(c: Comparison, *, title: str | None = None, limit: int
 
 def outcomes_markdown(labels: Sequence[str], outcomes: Sequence[Outcome | None]) -> str:
     """The runs' outcomes as a markdown table (a column per run), then a bullet per note."""
-    text = _md_row(["outcome", *(_code(label) for label in labels)]) + _md_rule(len(labels) + 1)
+    text = _md_row(["outcome", *(md_code(label, table=True) for label in labels)]) + _md_rule(len(labels) + 1)
     for name, cells in outcome_rows(outcomes):
-        text += _md_row([name, *(_code(cell) if cell else "" for cell in cells)])
+        text += _md_row([name, *(md_code(cell, table=True) if cell else "" for cell in cells)])
     notes = outcome_notes(labels, outcomes)
-    return text + "".join(f"\n- {_code(note)}" for note in notes) + ("\n" if notes else "")
+    return text + "".join(f"\n- {md_code(note)}" for note in notes) + ("\n" if notes else "")
 
 
 def _md_row(cells: list[str]) -> str:
@@ -189,22 +190,6 @@ def _md_row(cells: list[str]) -> str:
 
 def _md_rule(n: int) -> str:
     return "|" + "---|" * n + "\n"
-
-
-def _code(text: str) -> str:
-    """``text`` as a code span that a table cell can hold: a fence longer than any run of
-    backticks inside, and every ``|`` escaped (GFM splits cells before it reads code spans)."""
-    longest = run = 0
-    for ch in text:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""  # a code span strips one space each side
-    return f"{fence}{pad}{text.replace('|', chr(92) + '|')}{pad}{fence}"
-
-
-def _md_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
 # -- csv --------------------------------------------------------------------------------
