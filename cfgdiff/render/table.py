@@ -46,10 +46,6 @@ def cell_text(c: Comparison, row: Row, column: int) -> str:
     return format_value(value)
 
 
-def _outcome_cells(c: Comparison) -> list[tuple[str, list[str]]]:
-    return outcome_rows([col.outcome for col in c.columns])
-
-
 def outcome_rows(outcomes: Sequence[Outcome | None]) -> list[tuple[str, list[str]]]:
     """``(figure, [cell per column])`` for each figure; an empty cell for a column that is not a run."""
     return [
@@ -92,31 +88,31 @@ def render_table_text(c: Comparison, *, color: bool = False) -> str:
     1 field differs among 2 configs (0 unchanged)
     """
     header = _header(c)
-    outcome_rows = _outcome_cells(c) if _has_outcomes(c) else []
-    field_rows = [(row.path, [_cut(cell_text(c, row, i)) for i in range(len(c.columns))]) for row in c.rows]
-    first = max([len("outcome") if outcome_rows else 0, len("path"), *(len(n) for n, _ in (*outcome_rows, *field_rows))])
-    widths = [max([len(h), *(len(cells[i]) for _, cells in (*outcome_rows, *field_rows))]) for i, h in enumerate(header)]
+    figures = outcome_rows([col.outcome for col in c.columns]) if _has_outcomes(c) else []
+    fields = [(row.path, [_cut(cell_text(c, row, i)) for i in range(len(c.columns))]) for row in c.rows]
+    first = max([len("outcome") if figures else 0, len("path"), *(len(name) for name, _ in (*figures, *fields))])
+    widths = [max([len(h), *(len(cells[i]) for _, cells in (*figures, *fields))]) for i, h in enumerate(header)]
     out: Tokens = []
 
-    def line(name: str, cells: list[str], token: Any = Token.Text, row: Row | None = None) -> None:
+    def line(name: str, cells: list[str], token: Any = Token.Text, is_field: bool = False) -> None:
         last = max((i for i, text in enumerate(cells) if text), default=-1)  # no trailing blanks
         out.append((token, name.ljust(first) if last >= 0 else name))
         for i, (text, width) in enumerate(zip(cells[: last + 1], widths)):
             out.append((Token.Text, _GAP))
-            out.append((_cell_token(c, row, i, text) if row is not None else token, text.ljust(width) if i < last else text))
+            out.append((_cell_token(c, i, text) if is_field else token, text.ljust(width) if i < last else text))
         out.append((Token.Text, "\n"))
 
-    if outcome_rows:
+    if figures:
         line("outcome", header, HEADING)
-        for name, cells in outcome_rows:
+        for name, cells in figures:
             line(name, cells)
         for note in _notes(c):
             out.append((NOTE, f"note: {note}\n"))
         out.append((Token.Text, "\n"))
-    if c.rows or not outcome_rows:
+    if c.rows or not figures:
         line("path", header, HEADING)
-    for (name, cells), row in zip(field_rows, c.rows):
-        line(name, cells, row=row)
+    for name, cells in fields:
+        line(name, cells, is_field=True)
     out.append((TALLY, c.summary() + "\n"))
     return finish(out, color)
 
@@ -134,7 +130,7 @@ def outcomes_text(labels: Sequence[str], outcomes: Sequence[Outcome], out: Token
         out.append((NOTE, f"  note: {note}\n"))
 
 
-def _cell_token(c: Comparison, row: Row, column: int, text: str) -> Any:
+def _cell_token(c: Comparison, column: int, text: str) -> Any:
     if text == ABSENT_TEXT:
         return NOTE
     if c.baseline and column > 0 and text:
