@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cfgdiff import lines
 from cfgdiff.canonical import FlatConfig, Raw, Text, parse_value, values_equal
 from cfgdiff.diff import FilterError, path_filter
 from cfgdiff.errors import CfgdiffError
-from cfgdiff import lines
 from cfgdiff.lines import Lines, path_of, sort_key
 from cfgdiff.runs import Outcome
 

@@ -67,7 +67,7 @@ def test_baseline_is_the_first_column(sweep):
     assert [line.split() for line in result.stdout.splitlines()[-3:]] == [
         ["path", "lr1", "(baseline)", "lr2", "lr3"],
         ["lr", "0.1", "0.2", "0.3"],
-        "1 field differs among 3 configs (0 unchanged)".split(),
+        ["1", "field", "differs", "among", "3", "configs", "(0", "unchanged)"],
     ]
 
 
@@ -133,5 +133,5 @@ def test_comparing_files_never_imports_jax(sweep):
         "except SystemExit:\n    pass\n"
         "assert 'jax' not in sys.modules, 'jax was imported'\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from cfgdiff.canonical import FlatConfig, ParseError, Raw, Text
-from cfgdiff.compare import ABSENT, CompareError, Row, compare, compare_sources, short_labels
+from cfgdiff.compare import (
+    ABSENT,
+    CompareError,
+    Row,
+    compare,
+    compare_sources,
+    short_labels,
+)
 from cfgdiff.diff import FilterError
 
 A = "lr: 0.1\nmodel.dim: 8\nmodel.heads: 2\nsteps: 10\n"
