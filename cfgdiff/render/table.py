@@ -109,7 +109,7 @@ def render_table_text(c: Comparison, *, color: bool = False) -> str:
         for note in _notes(c):
             out.append((NOTE, f"note: {note}\n"))
         out.append((Token.Text, "\n"))
-    if c.rows or not figures:
+    if c.rows:
         line("path", header, HEADING)
     for name, cells in fields:
         line(name, cells, is_field=True)
