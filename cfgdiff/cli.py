@@ -87,6 +87,7 @@ def main() -> None:
 
     \b
       cfgdiff OLD NEW            what changed between two configs
+      cfgdiff compare A B C ...  the fields that differ among many configs
       cfgdiff show SOURCE        a config's canonical text
 
     A SOURCE is a canonical text file (AXLearn golden files too), a .json/.toml/.yaml
@@ -381,19 +382,73 @@ def diff_command(
     impact.load_project(".")
     result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
     if not quiet:
-        from cfgdiff import render
+        from cfgdiff import render, runs
 
+        # Two run directories: what each run achieved heads the field diff.
+        outcomes = [runs.read_outcome(old), runs.read_outcome(new)] if runs.is_run_dir(old) and runs.is_run_dir(new) else None
         colored = use_color(color) and fmt == "text"
         if stat:
             text = render.render_stat(result, color=colored)
         elif fmt == "markdown":
-            text = render.render_markdown(result, title=title)
+            text = render.render_markdown(result, title=title, outcomes=outcomes)
         elif fmt == "json":
-            text = render.render_json(result)
+            text = render.render_json(result, outcomes=outcomes)
         else:
-            text = render.render_text(result, color=colored)
+            text = render.render_text(result, color=colored, outcomes=outcomes)
         click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
     ctx.exit(1 if (labeler.fails(result, fail_on) if fail_on else result) else 0)
+
+
+@main.command("compare")
+@click.argument("sources", metavar="SOURCE...", nargs=-1)
+@click.option("--baseline", metavar="SOURCE", help="The first column; the others show a value only where it differs "
+              "from the baseline's (an empty cell: the same).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text", show_default=True,
+              help="text for a terminal (long values cut), markdown for a pull request, csv and json for programs.")
+@click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
+@click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
+@click.option("--title", help="A heading for --format markdown.")
+@color_option
+@click.pass_context
+def compare_command(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    baseline: str | None,
+    fmt: str,
+    ignore: tuple[str, ...],
+    only: str | None,
+    title: str | None,
+    color: str,
+) -> None:
+    """One table of the fields that differ among many configs: a column per SOURCE.
+
+    \b
+      cfgdiff compare tiny_lm small_lm gpt2_small llama_1b llama_7b
+      cfgdiff compare runs/* --baseline runs/base --only optimizer
+      cfgdiff compare runs/* --format csv > sweep.csv
+
+    Unchanged fields are counted, not shown; a field a config lacks is '(absent)'.
+    Run directories also show their outcomes (final and eval loss, steps, median tokens/s
+    and MFU, corpus hash, jax version) from metrics.jsonl and data.json.
+    Exit code 0: all the same; 1: some field differs; 2: trouble.
+    """
+    from cfgdiff.compare import compare_sources
+    from cfgdiff.render import table
+
+    if title and fmt != "markdown":
+        raise click.UsageError("--title heads a markdown comment; add --format markdown")
+    result = compare_sources(sources, baseline=baseline, ignore=ignore, only=only)
+    colored = use_color(color) and fmt == "text"
+    if fmt == "markdown":
+        text = table.render_table_markdown(result, title=title)
+    elif fmt == "csv":
+        text = table.render_table_csv(result)
+    elif fmt == "json":
+        text = table.render_table_json(result)
+    else:
+        text = table.render_table_text(result, color=colored)
+    click.echo(text, nl=False, color=colored)
+    ctx.exit(1 if result else 0)
 
 
 @main.command("show")

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from cfgdiff.canonical import Raw, Symbol, format_value
 from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Node
 from cfgdiff.labels import diff_label_counts
+from cfgdiff.runs import Outcome
 
 #: The JSON schema version; bumped only for incompatible changes.
 JSON_VERSION = 1
 
 
-def render_json(d: Diff) -> str:
+def render_json(d: Diff, *, outcomes: Sequence[Outcome] | None = None) -> str:
     """The diff as JSON (schema: :func:`to_json`), indented, keys in a fixed order."""
-    return json.dumps(to_json(d), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(to_json(d, outcomes=outcomes), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def to_json(d: Diff) -> dict[str, Any]:
+def to_json(d: Diff, *, outcomes: Sequence[Outcome] | None = None) -> dict[str, Any]:
     """The diff as JSON-ready data::
 
         {"version": 1,
@@ -32,11 +34,14 @@ def to_json(d: Diff) -> dict[str, Any]:
          "groups": [{"kind", "path", "old", "new", "paths"}],
          "summary": {"changed", "added", "removed", "moved", "unchanged"},
          "impact": [{"figure", "old", "new", "old_text", "new_text", "unit", "ratio"}],
-         "labels": {LABEL: FIELDS}}
+         "labels": {LABEL: FIELDS},
+         "outcomes": {"old": OUTCOME, "new": OUTCOME}}   (two run directories only)
 
     ``impact`` lists the figures that moved (:mod:`cfgdiff.impact`; ``old``/``new`` are
     numbers or strings, null where one side has no such figure). A labelled field
     (:mod:`cfgdiff.labels`) carries ``"labels": [LABEL, ...]``; ``labels`` counts them.
+    OUTCOME is :meth:`cfgdiff.runs.Outcome.to_json`: the run's figures (null where its
+    files do not say) and ``notes``.
 
     Paths are full paths (inside a move: removed fields at the old place, the rest at
     the new). Values are JSON values where JSON has them, else tagged (:func:`json_value`).
@@ -44,7 +49,7 @@ def to_json(d: Diff) -> dict[str, Any]:
     source was a live recipe.
     """
     body = _json_body(d, "", "")
-    return {
+    document = {
         "version": JSON_VERSION,
         "sources": {"old": d.old_source, "new": d.new_source},
         **body,
@@ -62,6 +67,9 @@ def to_json(d: Diff) -> dict[str, Any]:
         "impact": [_figure_change(c) for c in d.impact],
         "labels": diff_label_counts(d),
     }
+    if outcomes:
+        document["outcomes"] = {"old": outcomes[0].to_json(), "new": outcomes[1].to_json()}
+    return document
 
 
 def _figure_change(change: Any) -> dict[str, Any]:

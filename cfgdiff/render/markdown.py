@@ -18,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cfgdiff.canonical import format_value
 from cfgdiff.changes import ChangeSet, Problem, RecipeChange
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Removed
 from cfgdiff.lines import last_segment
+from cfgdiff.runs import Outcome
 from cfgdiff.render.layout import KIND, Labels, changes_diffs, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
 #: GitHub's limit on the body of a comment.
@@ -263,15 +264,27 @@ def _short(label: str) -> str:
 
 
 def render_markdown(
-    d: Diff, *, title: str | None = None, marker: str | None = DIFF_MARKER, limit: int = GITHUB_COMMENT_LIMIT
+    d: Diff,
+    *,
+    title: str | None = None,
+    marker: str | None = DIFF_MARKER,
+    limit: int = GITHUB_COMMENT_LIMIT,
+    outcomes: Sequence[Outcome] | None = None,
 ) -> str:
-    """The diff as a GitHub comment: marker, heading, tally, then a ```diff block per subtree."""
+    """The diff as a GitHub comment: marker, heading, tally, then a ```diff block per subtree.
+
+    ``outcomes`` (of two run directories, old and new) add an outcomes table after the impact.
+    """
     old, new = md_code(_short(d.old_source)), md_code(_short(d.new_source))
     head = [marker] if marker else []
     head += [f"### {md_text(title)}" if title else f"### cfgdiff: {old} → {new}", ""]
     head.append(f"**{md_text(tally(d))}**" + (f": {old} → {new}" if title else ""))
     if d.impact:
         head += ["", *_impact_table(d.impact)]
+    if outcomes:
+        from cfgdiff.render.table import outcomes_markdown, run_labels  # (table imports this module)
+
+        head += ["", *outcomes_markdown(run_labels(outcomes), outcomes).rstrip("\n").split("\n")][head[-1] == "" :]
     parts = [
         _Section(f"**{md_code(name)}**: {tally_short(_counts(items))}", f"{name}: {tally_short(_counts(items))}",
                  [line for item in items for line in _item_lines(item, labels=d.labels)], _origins(items))

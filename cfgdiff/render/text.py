@@ -5,7 +5,7 @@ Also :func:`highlight_canonical`, the colours of ``cfgdiff show``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pygments.token import Token, _TokenType
@@ -14,6 +14,7 @@ from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
 from cfgdiff.changes import ChangeSet, name_list
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
+from cfgdiff.runs import Outcome
 from cfgdiff.render.layout import ADDED, CHANGED, HEADING, LABEL, MARK, MOVED, NOTE, REMOVED, TALLY, Labels, Tokens
 from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
@@ -21,8 +22,10 @@ from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, la
 LINE_WIDTH = 110
 
 
-def render_text(d: Diff, *, color: bool = False) -> str:
+def render_text(d: Diff, *, color: bool = False, outcomes: Sequence[Outcome] | None = None) -> str:
     """The diff for a terminal, one section per top-level subtree, then the tally.
+
+    ``outcomes`` (of two run directories, old and new) come after the impact block.
 
     >>> from cfgdiff.diff import diff
     >>> print(render_text(diff("a.b: 1\\n", "a.b: '1'\\n")), end="")
@@ -32,6 +35,10 @@ def render_text(d: Diff, *, color: bool = False) -> str:
     """
     out: Tokens = []
     impact_block(d.impact, out)
+    if outcomes:
+        from cfgdiff.render.table import outcomes_text, run_labels
+
+        outcomes_text(run_labels(outcomes), outcomes, out)
     _body(d, out, "")
     out.append((TALLY, tally(d) + "\n"))
     return finish(out, color)
