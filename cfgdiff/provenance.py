@@ -253,10 +253,10 @@ def display_file(file: str, root: Path | None) -> str:
     the folder above its top-level package."""
     if file.startswith("<"):
         return file
-    path = Path(os.path.abspath(file))
+    path = Path(os.path.realpath(file))
     if root is not None and path.is_relative_to(root):
         return path.relative_to(root).as_posix()
-    entries = [Path(os.path.abspath(entry or ".")) for entry in sys.path]
+    entries = [Path(os.path.realpath(entry or ".")) for entry in sys.path]
     nearest = max((e for e in entries if path.is_relative_to(e) and e != path), key=lambda e: len(e.parts), default=None)
     if nearest is not None:
         return path.relative_to(nearest).as_posix()
@@ -372,10 +372,18 @@ def parameter_doc(target: Any, owner: Any, name: str) -> str | None:
     places = [target, getattr(target, "__init__", None) if inspect.isclass(target) else None, owner]
     for place in places:
         doc = inspect.getdoc(place) if place is not None else None
-        for line in (doc or "").splitlines():
+        lines_ = (doc or "").splitlines()
+        for i, line in enumerate(lines_):
             match = pattern.match(line)
             if match:
-                return match.group(1).strip()
+                # The entry goes on over the lines indented deeper than its first.
+                indent = len(line) - len(line.lstrip())
+                more = []
+                for following in lines_[i + 1 :]:
+                    if not following.strip() or len(following) - len(following.lstrip()) <= indent:
+                        break
+                    more.append(following.strip())
+                return " ".join([match.group(1).strip(), *more])
     return None
 
 
