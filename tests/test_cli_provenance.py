@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_blame_names_the_last_line_that_set_each_field_and_the_declaration_of_de
 
 def test_blame_aligns_the_origin_column(recipe_file):
     lines = cfgdiff("blame", "alpha").stdout.splitlines()
-    columns = {line.index(f"{recipe_file}:") for line in lines}
+    columns = {re.match(r"(.*?\S)  +(?=\S)", line).end() for line in lines}
     assert len(lines) == 6 and len(columns) == 1
 
 
