@@ -210,3 +210,39 @@ def test_explain_of_a_declared_field_gives_its_annotation_and_default():
 def test_explain_of_an_unknown_path_suggests_the_closest():
     with pytest.raises(ProvenanceError, match=r"no field 'optimizer.momentun'.*did you mean 'optimizer.momentum'"):
         explain(Config(trainer, optimizer=Config(sgd, learning_rate=0.1)), "optimizer.momentun")
+
+
+# -- sources that carry origins -------------------------------------------------------------
+
+
+def test_a_recipe_source_carries_origins_relative_to_the_project_root(project):
+    from cfgdiff import sources
+
+    root = project()
+    found = sources.read("alpha")
+    module = next(root.glob("recipes_*/__init__.py")).relative_to(root).as_posix()
+    assert list(found.origins) == list(canonical.loads(found.text))
+    assert found.origins["optimizer.learning_rate"].file == module
+    assert sources.resolve("alpha").origins == found.origins
+
+
+def test_a_module_function_source_carries_origins(project):
+    from cfgdiff import sources
+
+    project()
+    package = next(Path.cwd().glob("recipes_*")).name
+    assert sources.read(f"{package}:alpha").origins["model.dim"].default
+
+
+def test_a_file_source_has_no_origins(tmp_path):
+    from cfgdiff import sources
+
+    (tmp_path / "a.txt").write_text("x: 1\n")
+    assert sources.resolve("a.txt", cwd=tmp_path).origins is None
+
+
+def test_a_recipe_that_returns_no_config_has_no_origins(project):
+    from cfgdiff.registry import discover
+
+    project({"PKG/__init__.py": "import cfgdiff\n\n@cfgdiff.recipe\ndef plain():\n    return {'x': 1}\n"})
+    assert discover()["plain"].flat().origins is None
