@@ -26,7 +26,7 @@ def require_origins(flat: FlatConfig) -> Mapping[str, Origin]:
     """The origins of ``flat``; ProvenanceError saying what would have them when it has none."""
     if flat.origins is None:
         raise ProvenanceError(
-            f"{flat.source}: no provenance (only a config built by cfgdiff knows where its fields were set); "
+            f"{flat.source}: no provenance (files have none, nor recipes at a revision whose cfgdiff predates it); "
             f"give a recipe name, package.module:function or REV:RECIPE"
         )
     return flat.origins
