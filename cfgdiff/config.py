@@ -24,7 +24,7 @@ and what to type instead.
 
 Every config remembers where each field got its value (see :mod:`cfgdiff.provenance`):
 each way of setting a field (``Config(...)`` keywords, ``.set``, attribute assignment,
-``set_path``, ``clone(**overrides)``) records its caller's code object and line, found
+``set_path``, ``clone(**overrides)``) records its caller's file, line and function, found
 with one ``sys._getframe`` at a depth known per entry point, so building stays cheap. A
 field never set has no record: its origin is the line that declares its default, looked
 up only when someone asks.
@@ -97,9 +97,16 @@ class DeclaredDefault(NamedTuple):
 _recording = True
 
 
-def _site(frame: FrameType) -> tuple[Any, int] | None:
-    """The origin record of a field set from ``frame``: its code object and current line."""
-    return (frame.f_code, frame.f_lineno) if _recording else None
+Site = tuple[str, int, str]
+"""Where a field was set: (file, line, function's qualified name); plain data, so configs still pickle."""
+
+
+def _site(frame: FrameType) -> Site | None:
+    """The origin record of a field set from ``frame``."""
+    if not _recording:
+        return None
+    code = frame.f_code
+    return (code.co_filename, frame.f_lineno, code.co_qualname)
 
 
 def _did_you_mean(name: str, choices: Iterator[str] | list[str]) -> str:
@@ -143,7 +150,7 @@ class ConfigBase:
     def __setattr__(self, name: str, value: Any) -> None:
         self._assign(name, value, _site(sys._getframe(1)))
 
-    def _assign(self, name: str, value: Any, site: tuple[Any, int] | None) -> None:
+    def _assign(self, name: str, value: Any, site: Site | None) -> None:
         if name not in self._fields and (not self._accepts_any_field() or name == self.target_key):
             raise self._unknown(name)
         self._fields[name] = value
@@ -177,7 +184,7 @@ class ConfigBase:
         """Set fields and return this config: ``cfg.set(learning_rate=0.1)``."""
         return self._set_from(_site(sys._getframe(1)), kwargs)
 
-    def _set_from(self: C, site: tuple[Any, int] | None, kwargs: dict[str, Any]) -> C:
+    def _set_from(self: C, site: Site | None, kwargs: dict[str, Any]) -> C:
         for name, value in kwargs.items():
             self._assign(name, value, site)
         return self
@@ -255,7 +262,7 @@ class _BuildMemo:
         self.active: set[int] = set()
 
 
-def _record_item_change(owner: tuple[ConfigBase, str] | None, site: tuple[Any, int] | None) -> None:
+def _record_item_change(owner: tuple[ConfigBase, str] | None, site: Site | None) -> None:
     if owner is not None and site is not None:
         owner[0]._origins[owner[1]] = site
 
@@ -379,7 +386,7 @@ class _SignatureConfig(ConfigBase):
     def __init__(self, target: Callable[..., Any], /, **kwargs: Any) -> None:
         self._setup(target, _site(sys._getframe(1)), kwargs)
 
-    def _setup(self, target: Callable[..., Any], site: tuple[Any, int] | None, kwargs: dict[str, Any]) -> None:
+    def _setup(self, target: Callable[..., Any], site: Site | None, kwargs: dict[str, Any]) -> None:
         ConfigBase.__init__(self)
         if not callable(target):
             raise ConfigError(f"{type(self).__name__} needs a class or function, got {target!r}")
@@ -542,7 +549,7 @@ class InstantiableConfig(ConfigBase):
     def __init__(self, **kwargs: Any) -> None:
         self._setup(_site(sys._getframe(1)), kwargs)
 
-    def _setup(self, site: tuple[Any, int] | None, kwargs: dict[str, Any]) -> None:
+    def _setup(self, site: Site | None, kwargs: dict[str, Any]) -> None:
         ConfigBase.__init__(self)
         owner = type(self)
         for name, default in self._declared.items():

@@ -1,6 +1,6 @@
 """Where each field's value came from: the line of code that set it, or its declared default.
 
-A config records, as it is built, the code object and line of every call that sets a
+A config records, as it is built, the file, line and function of every call that sets a
 field (see :mod:`cfgdiff.config`). This module turns those records into :class:`Origin`\\ s
 keyed by the paths canonical text writes::
 
@@ -115,7 +115,7 @@ class _Resolver:
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
-        self.sites: dict[tuple[Any, int], Origin] = {}
+        self.sites: dict[config.Site, Origin] = {}
 
     def __call__(self, node: config.ConfigBase, name: str) -> Origin:
         record = node._origins.get(name)
@@ -125,9 +125,9 @@ class _Resolver:
             return self.declared(record.owner, record.name)
         origin = self.sites.get(record)
         if origin is None:
-            code, line = record
-            function = None if code.co_name == "<module>" else code.co_qualname
-            origin = self.sites[record] = Origin(display_file(code.co_filename, self.root), line, function)
+            file, line, function = record
+            origin = Origin(display_file(file, self.root), line, None if function == "<module>" else function)
+            self.sites[record] = origin
         return origin
 
     def declared(self, owner: Any, name: str) -> Origin:

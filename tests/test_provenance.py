@@ -246,3 +246,10 @@ def test_a_recipe_that_returns_no_config_has_no_origins(project):
 
     project({"PKG/__init__.py": "import cfgdiff\n\n@cfgdiff.recipe\ndef plain():\n    return {'x': 1}\n"})
     assert discover()["plain"].flat().origins is None
+
+
+def test_a_config_with_origins_still_pickles():
+    import pickle
+
+    cfg, line = Config(sgd, learning_rate=0.1), here()
+    assert origin(pickle.loads(pickle.dumps(cfg)), "learning_rate").line == line
