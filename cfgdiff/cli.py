@@ -74,6 +74,7 @@ def main() -> None:
     \b
       cfgdiff OLD NEW            what changed between two configs
       cfgdiff show SOURCE        a config's canonical text
+      cfgdiff blame SOURCE       each field's value and the line of code that set it
 
     A SOURCE is a canonical text file (AXLearn golden files too), a .json/.toml/.yaml
     file, a run directory holding config.txt, REV:PATH (a file at a git revision), a
@@ -381,7 +382,8 @@ def show(source: str, textconv: bool, non_default: bool, color: str) -> None:
 @main.command("blame")
 @click.argument("source", metavar="SOURCE")
 @click.argument("prefix", metavar="[PATH_PREFIX]", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: aligned columns for a terminal; json: for programs.")
 @color_option
 def blame_command(source: str, prefix: str | None, fmt: str, color: str) -> None:
     """Every field of SOURCE with its value and the line of code that set it.
