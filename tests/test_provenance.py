@@ -253,3 +253,49 @@ def test_a_config_with_origins_still_pickles():
 
     cfg, line = Config(sgd, learning_rate=0.1), here()
     assert origin(pickle.loads(pickle.dumps(cfg)), "learning_rate").line == line
+
+
+OLD_CFGDIFF_REGISTRY = '''
+import sys
+import cfgdiff
+
+
+class Recipe:
+    """A recipe as cfgdiff had it before provenance: text, and no origins."""
+
+    def __init__(self, name):
+        self.name, self.module = name, "oldrecipes"
+
+    def dumps(self):
+        return "steps: 10\\n"
+
+
+class Registry(dict):
+    errors = []
+    root = None
+
+    def unknown(self, name):
+        return f"unknown recipe {name!r}"
+
+
+def discover(start="."):
+    import oldrecipes  # noqa: F401  (a module of this worktree, so the recipe counts as its code)
+
+    return Registry(old=Recipe("old"))
+'''
+
+
+def test_a_recipe_at_a_revision_whose_cfgdiff_predates_provenance_has_no_origins(tmp_path, monkeypatch):
+    from cfgdiff.revisions import flat_at_revision
+    from tests.conftest import git
+
+    (tmp_path / "cfgdiff").mkdir()
+    (tmp_path / "cfgdiff" / "__init__.py").write_text("")
+    (tmp_path / "cfgdiff" / "registry.py").write_text(OLD_CFGDIFF_REGISTRY)
+    (tmp_path / "oldrecipes.py").write_text("")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "old cfgdiff")
+    monkeypatch.chdir(tmp_path)
+    flat = flat_at_revision("HEAD", "old")
+    assert dict(flat) == {"steps": 10} and flat.origins is None
