@@ -229,22 +229,13 @@ def _qualname(obj: Any) -> str | None:
 
 def project_root(start: str | os.PathLike = ".") -> Path | None:
     """The folder of the nearest ``pyproject.toml`` with ``[tool.cfgdiff]``, else the git top level."""
+    from cfgdiff.registry import find_settings
+
+    pyproject, _ = find_settings(start)
+    if pyproject is not None:
+        return pyproject.parent
     directory = Path(start).resolve()
-    for candidate in (directory, *directory.parents):
-        file = candidate / "pyproject.toml"
-        if file.is_file() and _has_cfgdiff_table(file):
-            return candidate
     return next((c for c in (directory, *directory.parents) if (c / ".git").exists()), None)
-
-
-def _has_cfgdiff_table(pyproject: Path) -> bool:
-    import tomllib
-
-    try:
-        with open(pyproject, "rb") as f:
-            return "cfgdiff" in tomllib.load(f).get("tool", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
 
 
 @functools.lru_cache(maxsize=4096)

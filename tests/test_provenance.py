@@ -191,6 +191,13 @@ def test_the_project_root_is_the_folder_of_the_cfgdiff_pyproject(tmp_path):
     assert provenance.project_root(tmp_path / "pkg") == tmp_path
 
 
+def test_without_a_cfgdiff_pyproject_the_project_root_is_the_git_top_level(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "pkg").mkdir()
+    assert provenance.project_root(tmp_path / "pkg") == tmp_path
+
+
 # -- explain -------------------------------------------------------------------------------------
 
 
