@@ -94,20 +94,27 @@ def origins(tree: config.ConfigBase, root: str | os.PathLike | None = None) -> d
     return out
 
 
+_BRANCHES = (config.ConfigBase, list, tuple, dict)
+
+
 def _collect(value: Any, path: str, out: dict[str, Origin], resolve: _Resolver) -> None:
+    """Origins of the fields of every config node in ``value``, by field path."""
     if isinstance(value, config.ConfigBase):
-        for name in value.keys():
-            out[paths.join(path, name)] = resolve(value, name)
+        for name, child in value.items():
+            field = paths.join(path, name)
+            out[field] = resolve(value, name)
+            if isinstance(child, _BRANCHES):
+                _collect(child, field, out, resolve)
         if value.target_key not in value.keys():
             out[paths.join(path, value.target_key)] = resolve(value, value.target_key)
-        for name, child in value.items():
-            _collect(child, paths.join(path, name), out, resolve)
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _collect(item, paths.join(path, i), out, resolve)
+            if isinstance(item, _BRANCHES):
+                _collect(item, paths.join(path, i), out, resolve)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _collect(item, paths.join(path, paths.Key(key)), out, resolve)
+            if isinstance(item, _BRANCHES):
+                _collect(item, paths.join(path, paths.Key(key)), out, resolve)
 
 
 class _Resolver:
@@ -116,6 +123,7 @@ class _Resolver:
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.sites: dict[config.Site, Origin] = {}
+        self.defaults: dict[tuple[int, str], Origin] = {}
 
     def __call__(self, node: config.ConfigBase, name: str) -> Origin:
         record = node._origins.get(name)
@@ -131,8 +139,12 @@ class _Resolver:
         return origin
 
     def declared(self, owner: Any, name: str) -> Origin:
-        file, line, function = declaration(owner, name)
-        return Origin(display_file(file, self.root), line, function, default=True)
+        key = (id(owner), name)  # by identity: a target may be unhashable; the tree keeps it alive
+        origin = self.defaults.get(key)
+        if origin is None:
+            file, line, function = declaration(owner, name)
+            origin = self.defaults[key] = Origin(display_file(file, self.root), line, function, default=True)
+        return origin
 
 
 def _declarer(node: config.ConfigBase) -> Any:
