@@ -13,6 +13,7 @@ from cfgdiff.config import (
     REQUIRED,
     Config,
     Configurable,
+    Partial,
     Required,
     config_for_class,
     config_for_function,
@@ -135,6 +136,11 @@ def test_a_target_line_names_where_the_config_was_created():
     assert origin(default_cfg, "klass").line == default_line
 
 
+def test_a_partial_names_where_it_was_created():
+    cfg, line = Partial(sgd, momentum=0.5), here()
+    assert origin(cfg, "partial").line == origin(cfg, "momentum").line == line
+
+
 def test_a_config_copied_from_a_declared_default_is_that_default():
     cfg = Model.default_config()
     assert origin(cfg, "layer.klass") == Origin(THIS, line_of("MODEL_LAYER_LINE"), "Model.Config", default=True)
@@ -212,6 +218,13 @@ def test_explain_names_target_parameter_annotation_default_and_doc_line():
 def test_explain_of_a_declared_field_gives_its_annotation_and_default():
     found = explain(Model.default_config(), "layer.dim", root=ROOT)
     assert (found.target, found.parameter, found.annotation, found.default) == (f"{__name__}.Layer", "dim", "Required[int]", "REQUIRED")
+
+
+def test_explain_of_a_target_line_names_the_target_and_its_doc():
+    cfg, line = Config(sgd, learning_rate=0.1), here()
+    found = explain(cfg, "fn", root=ROOT)
+    assert (found.target, found.parameter, found.doc) == (f"{__name__}.sgd", None, "Stochastic gradient descent.")
+    assert found.origin.line == line
 
 
 def test_explain_of_an_unknown_path_suggests_the_closest():
