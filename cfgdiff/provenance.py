@@ -82,6 +82,8 @@ def origins(tree: config.ConfigBase, root: str | os.PathLike | None = None) -> d
     line has where its config was created. ``root`` is the project root that file names are
     relative to (default: found from the current directory).
     """
+    if not isinstance(tree, config.ConfigBase):  # only config nodes record origins
+        raise TypeError(f"origins() needs a config, got {type(tree).__name__}")
     base = Path(root).resolve() if root is not None else project_root()
     by_field: dict[str, Origin] = {}
     _collect(tree, "", by_field, _Resolver(base))
