@@ -151,11 +151,15 @@ class ConfigBase:
         self._assign(name, value, _site(sys._getframe(1)))
 
     def _assign(self, name: str, value: Any, site: Site | None) -> None:
-        if name not in self._fields and (not self._accepts_any_field() or name == self.target_key):
-            raise self._unknown(name)
+        if name not in self._fields:
+            self._check_new_field(name)
         self._fields[name] = value
         if site is not None:
             self._origins[name] = site
+
+    def _check_new_field(self, name: str) -> None:
+        if not self._accepts_any_field() or name == self.target_key:
+            raise self._unknown(name)
 
     def __delattr__(self, name: str) -> None:
         raise ConfigError(f"{self._describe()}: fields cannot be deleted; set {name}=... instead")
@@ -185,8 +189,13 @@ class ConfigBase:
         return self._set_from(_site(sys._getframe(1)), kwargs)
 
     def _set_from(self: C, site: Site | None, kwargs: dict[str, Any]) -> C:
-        for name, value in kwargs.items():
-            self._assign(name, value, site)
+        fields = self._fields
+        for name in kwargs:
+            if name not in fields:
+                self._check_new_field(name)
+        fields.update(kwargs)
+        if site is not None:
+            self._origins.update(dict.fromkeys(kwargs, site))
         return self
 
     def clone(self: C, **kwargs: Any) -> C:
@@ -268,9 +277,7 @@ def _record_item_change(owner: tuple[ConfigBase, str] | None, site: Site | None)
 
 
 def _copy_default(default: Any, owner: Any, name: str) -> Any:
-    """A fresh copy of a declared default; a config copied so remembers it is that default."""
-    if type(default) in _IMMUTABLE:
-        return default
+    """A fresh copy of a mutable declared default; a config copied so remembers it is that default."""
     value = copy.deepcopy(default)
     if isinstance(value, ConfigBase):
         value._origins[value.target_key] = DeclaredDefault(owner, name)
@@ -384,31 +391,32 @@ class _SignatureConfig(ConfigBase):
     """Fields taken from the signature of a class or function."""
 
     def __init__(self, target: Callable[..., Any], /, **kwargs: Any) -> None:
-        self._setup(target, _site(sys._getframe(1)), kwargs)
-
-    def _setup(self, target: Callable[..., Any], site: Site | None, kwargs: dict[str, Any]) -> None:
-        ConfigBase.__init__(self)
+        site = _site(sys._getframe(1))
+        super().__init__()
         if not callable(target):
             raise ConfigError(f"{type(self).__name__} needs a class or function, got {target!r}")
         object.__setattr__(self, "_target", target)
+        target_key = self.target_key
         try:
-            fields = _signature_fields(target, self.target_key)
+            fields = _signature_fields(target, target_key)
         except TypeError:  # an unhashable callable object: read its signature uncached
-            fields = _signature_fields.__wrapped__(target, self.target_key)
+            fields = _signature_fields.__wrapped__(target, target_key)
         defaults, var_keyword, positional_only = fields
         object.__setattr__(self, "_var_keyword", var_keyword)
         object.__setattr__(self, "_positional_only", positional_only)
         for name, default in defaults.items():
-            self._fields[name] = _copy_default(default, target, name)
+            self._fields[name] = default if type(default) in _IMMUTABLE else _copy_default(default, target, name)
         if site is not None:
-            self._origins[self.target_key] = site  # the target line: where the config was created
+            self._origins[target_key] = site  # the target line: where the config was created
         self._set_from(site, kwargs)
 
     @classmethod
     def _create(cls, target: Callable[..., Any], frame: FrameType) -> Any:
         """A config of ``target`` created, for provenance, by the code running in ``frame``."""
-        config = cls.__new__(cls)
-        config._setup(target, _site(frame), {})
+        config = cls(target)
+        site = _site(frame)
+        if site is not None:
+            config._origins[config.target_key] = site
         return config
 
     @property
@@ -547,21 +555,16 @@ class InstantiableConfig(ConfigBase):
         cls._declared_in = declared_in
 
     def __init__(self, **kwargs: Any) -> None:
-        self._setup(_site(sys._getframe(1)), kwargs)
-
-    def _setup(self, site: Site | None, kwargs: dict[str, Any]) -> None:
-        ConfigBase.__init__(self)
+        super().__init__()
         owner = type(self)
         for name, default in self._declared.items():
-            self._fields[name] = _copy_default(default, owner, name)
-        self._set_from(site, kwargs)
+            self._fields[name] = default if type(default) in _IMMUTABLE else _copy_default(default, owner, name)
+        self._set_from(_site(sys._getframe(1)), kwargs)
 
     @classmethod
     def _create(cls, frame: FrameType, **kwargs: Any) -> Any:
         """A config set up with ``kwargs``, for provenance, by the code running in ``frame``."""
-        config = cls.__new__(cls)
-        config._setup(_site(frame), kwargs)
-        return config
+        return cls()._set_from(_site(frame), kwargs)
 
     @property
     def target(self) -> Any:
