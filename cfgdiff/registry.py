@@ -5,6 +5,8 @@ A project names its recipe modules and golden folder in ``pyproject.toml``::
     [tool.cfgdiff]
     recipes = ["myproject.recipes"]     # modules, imported from the project root
     golden_dir = "golden_configs"       # default
+    impact = ["myproject.impacts"]      # figures per target (cfgdiff.impact)
+    labels = {"breaks-checkpoint" = ["model.*_dim"]}   # path globs -> label (cfgdiff.labels)
 
 A recipe module lists its recipes either way (or both):
 
@@ -48,6 +50,7 @@ RecipeFn = Callable[[], Any]
 #: cfgdiff's own recipes, used when no pyproject.toml with [tool.cfgdiff] is found.
 BUILTIN_MODULES = ("cfgdiff.recipes.lm",)
 DEFAULT_GOLDEN_DIR = "golden_configs"
+SETTINGS_KEYS = ("recipes", "golden_dir", "impact", "labels")
 
 # Frames in these files are cfgdiff's machinery, not the place a recipe went wrong.
 _LIBRARY_FILES = {
@@ -263,9 +266,9 @@ def find_settings(start: str | os.PathLike = ".") -> tuple[Path | None, dict[str
 
 def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[str, ...], str]:
     where = f"{_display(pyproject)}: [tool.cfgdiff]"
-    unknown = set(settings) - {"recipes", "golden_dir"}
+    unknown = set(settings) - set(SETTINGS_KEYS)
     if unknown:
-        raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: recipes, golden_dir")
+        raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: {', '.join(SETTINGS_KEYS)}")
     modules = settings.get("recipes", [])
     if isinstance(modules, str):
         modules = [modules]
@@ -274,7 +277,33 @@ def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[st
     golden = settings.get("golden_dir", DEFAULT_GOLDEN_DIR)
     if not isinstance(golden, str) or not golden or os.path.isabs(golden):
         raise RecipeError(f"{where} golden_dir must be a folder relative to the project, like \"golden_configs\"")
+    impact_modules(pyproject, settings)
+    label_rules(pyproject, settings)
     return tuple(modules), golden
+
+
+def impact_modules(pyproject: Path, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """``[tool.cfgdiff] impact``: modules registering impact figures (see :mod:`cfgdiff.impact`)."""
+    modules = settings.get("impact", [])
+    if isinstance(modules, str):
+        modules = [modules]
+    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
+        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] impact must be a list of module names, like impact = [\"myproject.impacts\"]")
+    return tuple(modules)
+
+
+def label_rules(pyproject: Path, settings: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """``[tool.cfgdiff] labels``: ``{label: [path glob, ...]}`` (see :mod:`cfgdiff.labels`)."""
+    rules = settings.get("labels", {})
+    example = 'like labels = {"breaks-checkpoint" = ["model.*_dim"]}'
+    if not isinstance(rules, dict):
+        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] labels must be a table of label = [path globs], {example}")
+    for label, globs in rules.items():
+        if isinstance(globs, str):
+            globs = [globs]
+        if not label or any(c.isspace() or c == "," for c in label) or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+            raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] labels.{label}: a label (no spaces or commas) takes a list of path globs, {example}")
+    return {label: tuple([globs] if isinstance(globs, str) else globs) for label, globs in rules.items()}
 
 
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
