@@ -89,6 +89,7 @@ def main() -> None:
       cfgdiff OLD NEW            what changed between two configs
       cfgdiff compare A B C ...  the fields that differ among many configs
       cfgdiff show SOURCE        a config's canonical text
+      cfgdiff blame SOURCE       each field's value and the line of code that set it
 
     A SOURCE is a canonical text file (AXLearn golden files too), a .json/.toml/.yaml
     file, a run directory holding config.txt, REV:PATH (a file at a git revision), a
@@ -454,12 +455,16 @@ def compare_command(
 @main.command("show")
 @click.argument("source", metavar="SOURCE")
 @click.option("--textconv", is_flag=True, help="For git's textconv: never fail; print input that is not a config unchanged.")
+@click.option("--non-default", is_flag=True,
+              help="Only the fields the code set, not those at their declared default (a recipe's own settings).")
 @click.option("--impact", "figures", is_flag=True, help="Print the config's impact figures (parameters, tokens per step, ...) instead.")
 @color_option
-def show(source: str, textconv: bool, figures: bool, color: str) -> None:
+def show(source: str, textconv: bool, non_default: bool, figures: bool, color: str) -> None:
     """A config's canonical text: one sorted 'path: value' line per field."""
     from cfgdiff import canonical, sources
 
+    if textconv and non_default:
+        raise click.UsageError("--textconv prints whole files; leave out --non-default")
     if figures:
         if textconv:
             raise click.UsageError("--impact and --textconv do not go together")
@@ -478,13 +483,78 @@ def show(source: str, textconv: bool, figures: bool, color: str) -> None:
             return
         click.echo(text, nl=False)
         return
-    text = canonical.dumps(sources.resolve(source))
+    flat = sources.resolve(source)
+    if non_default:
+        from cfgdiff import blame
+
+        text = blame.format_non_default(flat)
+    else:
+        text = canonical.dumps(flat)
     colored = use_color(color)
     if colored:
         from cfgdiff.render import highlight_canonical
 
         text = highlight_canonical(text, color=True)
     click.echo(text, nl=False, color=colored)
+
+
+# -- where values came from: cfgdiff.provenance / blame ---------------------------------
+
+
+@main.command("blame")
+@click.argument("source", metavar="SOURCE")
+@click.argument("prefix", metavar="[PATH_PREFIX]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: aligned columns for a terminal; json: for programs.")
+@color_option
+def blame_command(source: str, prefix: str | None, fmt: str, color: str) -> None:
+    """Every field of SOURCE with its value and the line of code that set it.
+
+    \b
+      cfgdiff blame tiny_lm model          who set each model.* field
+      cfgdiff blame HEAD~3:tiny_lm         the same, in the code at HEAD~3
+
+    A field never set shows 'default, FILE:LINE', where its target declares it. SOURCE must
+    be built by cfgdiff (a recipe, package.module:function, REV:RECIPE): files have no origins.
+    """
+    from cfgdiff import blame, sources
+
+    flat = blame.select(sources.resolve(source), prefix)
+    if fmt == "json":
+        click.echo(blame.format_json(flat), nl=False)
+        return
+    colored = use_color(color)
+    click.echo(blame.format_text(flat, color=colored), nl=False, color=colored)
+
+
+@main.command("explain")
+@click.argument("source", metavar="SOURCE")
+@click.argument("path", metavar="PATH")
+def explain_command(source: str, path: str) -> None:
+    """What the field PATH of SOURCE configures, and where its value came from.
+
+    \b
+      cfgdiff explain tiny_lm model.norm_eps
+
+    Names the target class or function, the parameter, its annotation, declared default and
+    docstring line. SOURCE is a recipe name or package.module:function.
+    """
+    from cfgdiff import blame, provenance
+    from cfgdiff.config import ConfigBase
+    from cfgdiff.registry import find
+
+    try:
+        recipe = find(source)
+    except CfgdiffError as e:
+        raise provenance.ProvenanceError(f"{source}: explain builds a recipe here (a name or package.module:function): {e}") from None
+    tree = recipe.build()
+    if not isinstance(tree, ConfigBase):
+        raise provenance.ProvenanceError(f"{source}: the recipe returns a {type(tree).__name__}, not a config")
+    try:
+        explanation = provenance.explain(tree, path)
+    except provenance.ProvenanceError as e:
+        raise provenance.ProvenanceError(f"{source}: {e}") from None
+    click.echo(blame.format_explanation(explanation), nl=False)
 
 
 @main.command("git-setup")

@@ -41,7 +41,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cfgdiff.canonical import FlatConfig, dumps, loads
+from cfgdiff.canonical import FlatConfig, Text, dumps, loads
 from cfgdiff.config import ConfigBase
 from cfgdiff.errors import CfgdiffError
 
@@ -88,15 +88,34 @@ class Recipe:
 
     def dumps(self, header: str | None = None) -> str:
         """The canonical text of the built config (see :func:`cfgdiff.canonical.dumps`)."""
+        return self._dumps(self.build(), header)
+
+    def text(self, source: str | None = None, root: str | os.PathLike | None = None) -> Text:
+        """The canonical text of the built config, with where each field was set.
+
+        ``origins`` (see :func:`cfgdiff.provenance.origins`) names files relative to ``root``
+        (default: the project root found from the current directory); it is None when the
+        recipe returns something other than a config.
+        """
+        from cfgdiff import provenance
+
         tree = self.build()
+        text = self._dumps(tree, None)
+        found = provenance.origins(tree, root) if isinstance(tree, ConfigBase) else None
+        return Text(text, source or f"recipe {self.name}", found)
+
+    def flat(self, root: str | os.PathLike | None = None) -> FlatConfig:
+        """The built config as a FlatConfig, exactly as its golden file would read, with its origins."""
+        text = self.text(root=root)
+        flat = loads(text.text, source=text.source)
+        flat.origins = text.origins
+        return flat
+
+    def _dumps(self, tree: Any, header: str | None) -> str:
         try:
             return dumps(tree, header=header)
         except Exception as e:
             raise self.error(e) from e
-
-    def flat(self) -> FlatConfig:
-        """The built config as a FlatConfig, exactly as its golden file would read."""
-        return loads(self.dumps(), source=f"recipe {self.name}")
 
     def error(self, e: BaseException) -> RecipeError:
         """``e`` as this recipe's one-line error."""
