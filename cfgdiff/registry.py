@@ -86,23 +86,26 @@ class Recipe:
         except Exception as e:  # a recipe is user code: anything it raises is reported, not a crash
             raise self.error(e) from e
 
-    def dumps(self, header: str | None = None) -> str:
-        """The canonical text of the built config (see :func:`cfgdiff.canonical.dumps`)."""
-        return self._dumps(self.build(), header)
+    def dumps(self, header: str | None = None, tree: Any = None) -> str:
+        """The canonical text of the built config (or of ``tree``, a config it built already)."""
+        tree = self.build() if tree is None else tree
+        try:
+            return dumps(tree, header=header)
+        except Exception as e:
+            raise self.error(e) from e
 
-    def text(self, source: str | None = None, root: str | os.PathLike | None = None) -> Text:
-        """The canonical text of the built config, with where each field was set.
-
-        ``origins`` (see :func:`cfgdiff.provenance.origins`) names files relative to ``root``
-        (default: the project root found from the current directory); it is None when the
-        recipe returns something other than a config.
-        """
+    def origins(self, tree: Any, root: str | os.PathLike | None = None) -> dict[str, Any] | None:
+        """Where each field of the built ``tree`` was set (:func:`cfgdiff.provenance.origins`),
+        files relative to ``root`` (default: the project root found from the current
+        directory); None when the recipe returns something other than a config."""
         from cfgdiff import provenance
 
+        return provenance.origins(tree, root) if isinstance(tree, ConfigBase) else None
+
+    def text(self, source: str | None = None, root: str | os.PathLike | None = None) -> Text:
+        """The canonical text of the built config, with where each field was set."""
         tree = self.build()
-        text = self._dumps(tree, None)
-        found = provenance.origins(tree, root) if isinstance(tree, ConfigBase) else None
-        return Text(text, source or f"recipe {self.name}", found)
+        return Text(self.dumps(tree=tree), source or f"recipe {self.name}", self.origins(tree, root))
 
     def flat(self, root: str | os.PathLike | None = None) -> FlatConfig:
         """The built config as a FlatConfig, exactly as its golden file would read, with its origins."""
@@ -110,12 +113,6 @@ class Recipe:
         flat = loads(text.text, source=text.source)
         flat.origins = text.origins
         return flat
-
-    def _dumps(self, tree: Any, header: str | None) -> str:
-        try:
-            return dumps(tree, header=header)
-        except Exception as e:
-            raise self.error(e) from e
 
     def error(self, e: BaseException) -> RecipeError:
         """``e`` as this recipe's one-line error."""
