@@ -237,7 +237,7 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
     """A ``path -> bool`` keep-predicate for ``--ignore``/``--only``, or None to keep all."""
     if not ignore and not only:
         return None
-    ignored = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in ignore) + r"(?=[.\[/]|\Z)") if ignore else None
+    ignored = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in ignore)) if ignore else None
     if only:
         prefix = only.rstrip("./")
         starts = tuple(prefix + sep for sep in ".[/") if prefix else ("",)
@@ -249,8 +249,15 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
 
 
 def _glob_regex(glob: str) -> str:
-    # Brackets are literal (paths are full of them); only * and ? are wildcards.
-    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
+    """A regex matching the paths ``glob`` names: the path itself and its subtree.
+
+    Brackets are literal (paths are full of them); only ``*`` and ``?`` are wildcards.
+    The match must end where a path segment ends (``log`` is not ``logging``,
+    ``layers[1]`` is not ``layers[10]``); the check is part of each pattern's own regex,
+    so joining several patterns with ``|`` keeps it for every one of them.
+    """
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
+    return body + r"(?=[.\[/]|\Z)"
 
 
 def _lines_of(value: ConfigLike, default_source: str) -> Lines:

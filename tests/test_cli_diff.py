@@ -125,6 +125,23 @@ def test_ignore_and_only_filter_paths(files):
     assert cfgdiff("--only", "model", "old.txt", "new.txt").exit_code == 1
 
 
+def test_two_ignores_leave_a_near_miss_field_visible(files):
+    (files / "a.txt").write_text("log: 1\nlogging.level: 1\nx.seed: 1\n")
+    (files / "b.txt").write_text("log: 2\nlogging.level: 2\nx.seed: 2\n")
+    result = cfgdiff("a.txt", "b.txt", "--ignore", "log", "--ignore", "*.seed", "--format", "json")
+    assert result.exit_code == 1
+    assert [c["path"] for c in json.loads(result.stdout)["changed"]] == ["logging.level"]
+
+
+def test_ignoring_a_list_item_keeps_the_item_whose_index_starts_the_same(files):
+    (files / "a.txt").write_text("layers[1].dim: 1\nlayers[10].dim: 1\n")
+    (files / "b.txt").write_text("layers[1].dim: 2\nlayers[10].dim: 2\n")
+    result = cfgdiff("a.txt", "b.txt", "--ignore", "layers[1]", "--format", "json")
+    assert result.exit_code == 1
+    assert [c["path"] for c in json.loads(result.stdout)["changed"]] == ["layers[10].dim"]
+    assert cfgdiff("a.txt", "b.txt", "--ignore", "layers[1]", "--ignore", "layers[10]").exit_code == 0
+
+
 def test_an_only_prefix_that_matches_nothing_is_exit_2(files):
     result = cfgdiff("--only", "modle", "old.txt", "new.txt")
     assert result.exit_code == 2

@@ -241,6 +241,29 @@ def test_ignore_globs_treat_brackets_literally():
     assert keep("evalers['train'].input.batch")
 
 
+@pytest.mark.parametrize(
+    "glob, dropped, near_miss",
+    [("log", "log.dir", "logging.level"), ("layers[1]", "layers[1].dim", "layers[10].dim"), ("*.seed", "data.seed", "data.seeds")],
+)
+def test_an_ignore_glob_matches_whole_path_segments_only(glob, dropped, near_miss):
+    keep = path_filter(ignore=[glob])
+    assert (keep(dropped), keep(near_miss)) == (False, True)
+
+
+def test_each_of_several_ignore_globs_keeps_its_segment_boundary():
+    keep = path_filter(ignore=["log", "layers[1]", "*.seed"])
+    assert [keep(p) for p in ("log", "log.dir", "logging.level", "layers[1].dim", "layers[10].dim", "x.seed", "x.seeds")] == [
+        False, False, True, False, True, False, True,
+    ]
+
+
+def test_the_issue_example_shows_the_field_two_ignores_must_not_hide():
+    old = text("log: 1", "logging.level: 1", "x.seed: 1")
+    new = text("log: 2", "logging.level: 2", "x.seed: 2")
+    d = diff(old, new, ignore=["log", "*.seed"])
+    assert [c.path for c in d.changed] == ["logging.level"]
+
+
 def test_only_that_selects_nothing_is_an_error_not_a_silent_match():
     with pytest.raises(ValueError, match=r"^--only 'modle': neither config has a field under it$"):
         diff("model.dim: 1\n", "model.dim: 2\n", only="modle")
