@@ -79,6 +79,16 @@ def test_an_unknown_source_is_exit_2(files):
     assert result.stderr.count("\n") == 1
 
 
+def test_exit_code_1_when_the_only_difference_is_a_move(files):
+    (files / "a.txt").write_text("rules[0].name: 'a'\nrules[0].size: 1\nrules[1].name: 'b'\nrules[1].size: 2\n")
+    (files / "b.txt").write_text("rules[0].name: 'b'\nrules[0].size: 2\nrules[1].name: 'a'\nrules[1].size: 1\n")
+    result = cfgdiff("a.txt", "b.txt")
+    assert result.exit_code == 1
+    assert "2 moved" in result.stdout
+    assert cfgdiff("-q", "a.txt", "b.txt").exit_code == 1
+    assert json.loads(cfgdiff("--format", "json", "a.txt", "b.txt").stdout)["summary"]["moved"] == 2
+
+
 def test_quiet_prints_nothing_and_keeps_the_exit_code(files):
     result = cfgdiff("-q", "old.txt", "new.txt")
     assert (result.exit_code, result.stdout) == (1, "")

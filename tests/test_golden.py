@@ -63,6 +63,31 @@ def test_a_change_shared_by_several_recipes_is_said_once(project):
     assert result.output.count("optimizer.momentum") == 1
 
 
+def test_check_reports_a_recipe_whose_list_items_only_swapped(project):
+    root = project({"PKG/__init__.py": """
+        import cfgdiff
+        from cfgdiff import Config
+
+        def rule(name, size):
+            return (name, size)
+
+        def mesh(rules):
+            return rules
+
+        ORDER = ["data", "model"]
+
+        @cfgdiff.recipe
+        def meshy():
+            return Config(mesh, rules=[Config(rule, name=n, size=len(n)) for n in ORDER])
+    """})
+    run("golden", "update")
+    edit_recipes(root, 'ORDER = ["data", "model"]', 'ORDER = ["model", "data"]')
+    result = run("golden", "check")
+    assert result.exit_code == 1
+    assert "recipe meshy differs from golden_configs/meshy.txt" in result.output
+    assert "2 moved" in result.output
+
+
 def test_a_field_changed_differently_in_one_recipe_is_still_shown_there(project):
     root = project({"PKG/__init__.py": """
         X = {"a": 1, "b": 1, "c": 1}
