@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cfgdiff.cli import main
-from tests.conftest import git
+from tests.conftest import forget_recipe_modules, git
 
 
 @pytest.fixture
@@ -169,6 +169,24 @@ def test_documents_and_text_compare_by_the_same_paths(files):
     (files / "new.json").write_text('{"model": {"dim": 16, "heads": 2}, "steps": 10}')
     result = cfgdiff("old.txt", "new.json")
     assert result.stdout.splitlines()[1] == "  ~ model.dim: 8 -> 16"
+
+
+# -- REV:RECIPE -------------------------------------------------------------------------------
+
+
+def test_rev_recipe_compares_the_recipe_built_at_a_revision_with_the_working_tree(project):
+    root = project()
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "v1")
+    init = next(root.glob("recipes_*/__init__.py"))
+    init.write_text(init.read_text().replace("momentum=0.9", "momentum=0.95"))
+    forget_recipe_modules()
+    result = cfgdiff("HEAD:alpha", "alpha", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["sources"] == {"old": "HEAD:alpha", "new": "recipe alpha"}
+    assert data["changed"] == [{"path": "optimizer.momentum", "old": 0.9, "new": 0.95}]
 
 
 # -- show -----------------------------------------------------------------------------------
