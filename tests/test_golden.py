@@ -206,6 +206,24 @@ def test_a_crash_mid_write_leaves_the_old_golden_file_and_no_temp_file(project, 
     assert sorted(p.name for p in path.parent.iterdir()) == ["alpha.txt", "beta-wide.txt", "gamma.txt"]
 
 
+def test_update_writes_each_temp_file_beside_its_golden_file(project, monkeypatch):
+    # A rename is atomic only within one file system: a temp file in the system temp
+    # folder (often another file system) would turn os.replace into a copy, or fail.
+    root = project()
+    renames = []
+    real_replace = os.replace
+
+    def recording_replace(src, dst):
+        renames.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    assert run("golden", "update").exit_code == 0
+    golden_dir = (root / "golden_configs").resolve()
+    assert sorted(dst.name for _, dst in renames) == ["alpha.txt", "beta-wide.txt", "gamma.txt"]
+    assert all(src.resolve().parent == golden_dir for src, _ in renames)
+
+
 def test_golden_commands_outside_a_project_are_one_line_errors(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run("golden", "check")
