@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,7 @@ from hypothesis import strategies as st
 
 from cfgdiff.diff import Added, Changed, Diff, Node, Removed, Text, diff, element_diff, path_filter
 from cfgdiff.lines import only, prefixes
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
+from tests.conftest import CORPUS
 
 
 def text(*lines: str) -> str:
