@@ -255,7 +255,7 @@ def test_each_of_several_ignore_globs_keeps_its_segment_boundary():
     ]
 
 
-def test_the_issue_example_shows_the_field_two_ignores_must_not_hide():
+def test_two_ignore_globs_do_not_hide_a_near_miss_field():
     old = text("log: 1", "logging.level: 1", "x.seed: 1")
     new = text("log: 2", "logging.level: 2", "x.seed: 2")
     d = diff(old, new, ignore=["log", "*.seed"])
