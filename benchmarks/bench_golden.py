@@ -100,7 +100,7 @@ def race(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tup
 
 def fresh_registry() -> Any:
     """The recipes as a new cfgdiff process would see them (the module imported again)."""
-    from cfgdiff.recipes import discover
+    from cfgdiff.registry import discover
 
     sys.modules.pop(MODULE_NAME, None)
     return discover()

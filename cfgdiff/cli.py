@@ -13,12 +13,11 @@ from typing import Any
 
 import click
 
-from cfgdiff.canonical import CanonicalError, ParseError
-from cfgdiff.config import ConfigError
 from cfgdiff.errors import CfgdiffError
 
-#: Failures that are the user's input, not a bug: reported as one line, exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, ConfigError, CanonicalError, ParseError, OSError, LookupError, ValueError)
+#: Failures that are the user's input or environment, not a bug: one line, exit code 2.
+#: Anything else is a bug in cfgdiff and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, OSError)
 
 
 class DefaultGroup(click.Group):
@@ -34,7 +33,7 @@ class DefaultGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as e:
             click.echo(f"cfgdiff: error: {_one_line(e)}", err=True)
-            ctx.exit(2)
+            ctx.exit(getattr(e, "exit_code", 2))
 
 
 def _one_line(error: BaseException) -> str:
@@ -86,14 +85,14 @@ def main() -> None:
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.
 
 
-# -- recipes, golden files, review, hooks: cfgdiff.recipes / golden / review / hooks ----
+# -- recipes, golden files, review, hooks: cfgdiff.registry / golden / review / hooks ----
 
 
 @main.command("list")
 @click.pass_context
 def list_recipes(ctx: click.Context) -> None:
     """List the project's recipes, each with the file:line defining it."""
-    from cfgdiff.recipes import discover
+    from cfgdiff.registry import discover
 
     registry = discover()
     width = max(map(len, registry), default=0)
@@ -120,7 +119,7 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
     Exit codes: 0 all match, 1 a golden file differs, is missing or is stale, 2 trouble.
     """
     from cfgdiff import golden, hooks
-    from cfgdiff.recipes import discover
+    from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
@@ -151,7 +150,7 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
 def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> None:
     """Rewrite the golden files of RECIPES (default: all) that differ, atomically."""
     from cfgdiff import golden
-    from cfgdiff.recipes import discover
+    from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from cfgdiff import canonical
-from cfgdiff.canonical import FlatConfig, Raw, values_equal
+from cfgdiff.canonical import FlatConfig, Raw, Text, values_equal
+from cfgdiff.errors import CfgdiffError
 from cfgdiff.lines import Lines, is_under, last_segment, only, parent, path_of, prefixes, sort_key
 
 #: The field that names a node's target (AXLearn's ``klass``/``fn``; ours for partials).
@@ -42,6 +43,10 @@ _MIN_MOVE_FIELDS = 2
 _SIMILAR = 0.5
 # Beyond this many candidate pairs, only exact and same-path matches are tried.
 _MAX_FUZZY_PAIRS = 10_000
+
+
+class FilterError(CfgdiffError, ValueError):
+    """An ``--only``/``--ignore`` filter that cannot apply (``--only`` selecting nothing)."""
 
 
 # -- result types ----------------------------------------------------------------------
@@ -198,14 +203,6 @@ def type_name(value: Any) -> str:
 # -- inputs ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Text:
-    """Canonical text and where it came from; diffed without parsing its unchanged lines."""
-
-    text: str
-    source: str = "<text>"
-
-
 ConfigLike = Union[FlatConfig, Text, str, "os.PathLike[str]", Any]
 
 
@@ -216,7 +213,7 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     file as an ``os.PathLike``, or a config tree (anything ``canonical.flatten`` takes).
     ``ignore`` drops paths matching any glob (``*`` matches any text; a pattern that
     matches a node drops its subtree); ``only`` keeps the subtree at one path prefix.
-    Raises ParseError (``FILE:LINE: ...``) for malformed text, ValueError when ``only``
+    Raises ParseError (``FILE:LINE: ...``) for malformed text, FilterError when ``only``
     selects nothing on either side.
     """
     old_side = _lines_of(old, "<old>")
@@ -227,7 +224,7 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
         new_side = new_side.filtered(keep)
         if only and not old_side.lines and not new_side.lines:
             # A typo in --only would otherwise read as "no differences".
-            raise ValueError(f"--only {only!r}: neither config has a field under it")
+            raise FilterError(f"--only {only!r}: neither config has a field under it")
     result = _diff_sides(old_side, new_side)
     result.old_source, result.new_source = old_side.source, new_side.source
     return result

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from cfgdiff import paths
 from cfgdiff.canonical import FlatConfig, ParseError, format_value, loads, parse_value, values_equal, write_text_atomic
-from cfgdiff.diff import Diff, Text, diff
-from cfgdiff.recipes import RecipeError, Registry
+from cfgdiff.canonical import Text
+from cfgdiff.diff import Diff, diff
+from cfgdiff.registry import RecipeError, Registry
 
 GOLDEN_SUFFIX = ".txt"
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from cfgdiff import golden
-from cfgdiff.recipes import RecipeError, Registry, discover
+from cfgdiff.registry import RecipeError, Registry, discover
 
 _REGISTRY = pytest.StashKey[Registry]()
 _PYPROJECT = pytest.StashKey["Path | None"]()

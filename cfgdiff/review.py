@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,8 @@ from cfgdiff.golden import (
     update_command,
     without_paths,
 )
-from cfgdiff.recipes import RecipeError, Registry, discover, flats_at_revision
+from cfgdiff.registry import RecipeError, Registry, discover
+from cfgdiff.revisions import flats_at_revision
 
 MARKER = "<!-- cfgdiff-review -->"
 GITHUB_COMMENT_LIMIT = 65_536
@@ -205,7 +205,7 @@ def _golden_files_at(root: Path, rev: str, golden_rel: str) -> dict[str, str]:
     if not files:
         return {}
     request = "".join(f"{rev}:{f}\n" for f in files).encode()
-    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=root, input=request, capture_output=True)  # reads stdin
+    proc = git.run(root, "cat-file", "--batch", text=False, input=request)
     out, data = {}, proc.stdout
     for file in files:
         header_end = data.index(b"\n")

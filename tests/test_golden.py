@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cfgdiff import golden
 from cfgdiff.cli import main
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import forget_recipe_modules
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cfgdiff import hooks
 from cfgdiff.cli import main
 from cfgdiff.golden import update
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import forget_recipe_modules, git
 
 REPO = Path(__file__).resolve().parent.parent
@@ -174,4 +174,4 @@ def test_pre_commit_framework_runs_the_cfgdiff_golden_hook(project, tmp_path):
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "cfgdiff golden configs" in proc.stdout and "Failed" in proc.stdout
-    assert "~ model.dim: 8 -> 12 in 2 recipes: alpha, gamma" in proc.stdout
+    assert "~ model.dim: 8 -> 12" in proc.stdout and "cfgdiff golden update alpha gamma" in proc.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cfgdiff import golden
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import RECIPES, forget_recipe_modules, write_project
 
 SMOKE_TEST = "def test_smoke():\n    assert True\n"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cfgdiff.cli import main
 from cfgdiff.golden import update
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from cfgdiff.review import MARKER, RecipeReview, Review, format_json, format_markdown, format_text, review
 from tests.conftest import forget_recipe_modules, git
 

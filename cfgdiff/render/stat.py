@@ -1,0 +1,29 @@
+"""Counts per top-level subtree with a bar of ``~ + - >``, like ``git diff --stat``."""
+
+from __future__ import annotations
+
+import math
+
+from pygments.token import Token
+
+from cfgdiff.diff import Diff
+from cfgdiff.render.layout import BARS, TALLY, Tokens, count, finish, sections, tally
+
+
+def render_stat(d: Diff, *, color: bool = False, width: int = 40) -> str:
+    """Counts per top-level subtree with a bar of ``~ + - >``, then the tally."""
+    rows = [(name, count(entries)) for name, entries in sections(d)]
+    out: Tokens = []
+    if rows:
+        name_width = max(len(name) for name, _ in rows)
+        totals = [sum(c.values()) for _, c in rows]
+        number_width = len(str(max(totals)))
+        scale = min(1.0, width / max(totals))
+        for (name, counts), total in zip(rows, totals):
+            out.append((Token.Text, f" {name.ljust(name_width)} | {str(total).rjust(number_width)} "))
+            for key, mark, token in BARS:
+                if counts[key]:
+                    out.append((token, mark * max(1, math.floor(counts[key] * scale))))
+            out.append((Token.Text, "\n"))
+    out.append((TALLY, f" {len(rows)} subtree{'s' * (len(rows) != 1)}: {tally(d)}\n" if rows else tally(d) + "\n"))
+    return finish(out, color)
