@@ -6,23 +6,45 @@
 * :mod:`~cfgdiff.render.json`: a stable schema for programs.
 """
 
-from cfgdiff.render.json import JSON_VERSION, json_value, render_json, to_json
+from cfgdiff.changes import ChangeSet
+from cfgdiff.render.json import JSON_VERSION, changes_to_json, json_value, render_changes_json, render_json, to_json
 from cfgdiff.render.layout import value_text
-from cfgdiff.render.markdown import FOLD_AFTER, GITHUB_COMMENT_LIMIT, render_markdown
-from cfgdiff.render.stat import render_stat
-from cfgdiff.render.text import LINE_WIDTH, highlight_canonical, render_text
+from cfgdiff.render.markdown import FOLD_AFTER, GITHUB_COMMENT_LIMIT, render_changes_markdown, render_markdown
+from cfgdiff.render.stat import render_changes_stat, render_stat
+from cfgdiff.render.text import LINE_WIDTH, highlight_canonical, render_changes, render_text
+
+#: The formats every command that shows changes offers.
+FORMATS = ("text", "stat", "markdown", "json")
+
+
+def write_changes(changes: ChangeSet, fmt: str = "text", *, color: bool = False, marker: str | None = None) -> str:
+    """A change set in one of :data:`FORMATS` (``golden check``, ``golden update``, ``review``)."""
+    if fmt == "json":
+        return render_changes_json(changes)
+    if fmt == "markdown":
+        return render_changes_markdown(changes, marker=marker)
+    if fmt == "stat":
+        return render_changes_stat(changes, color=color)
+    return render_changes(changes, color=color)
 
 __all__ = [
     "FOLD_AFTER",
+    "FORMATS",
     "GITHUB_COMMENT_LIMIT",
     "JSON_VERSION",
     "LINE_WIDTH",
+    "changes_to_json",
     "highlight_canonical",
     "json_value",
+    "render_changes",
+    "render_changes_json",
+    "render_changes_markdown",
+    "render_changes_stat",
     "render_json",
     "render_markdown",
     "render_stat",
     "render_text",
     "to_json",
     "value_text",
+    "write_changes",
 ]

@@ -7,7 +7,8 @@ import math
 from typing import Any
 
 from cfgdiff.canonical import Raw, Symbol, format_value
-from cfgdiff.diff import Diff, Node
+from cfgdiff.changes import ChangeSet
+from cfgdiff.diff import Added, Changed, Diff, Node
 
 #: The JSON schema version; bumped only for incompatible changes.
 JSON_VERSION = 1
@@ -23,7 +24,8 @@ def to_json(d: Diff) -> dict[str, Any]:
 
         {"version": 1,
          "sources": {"old": LABEL, "new": LABEL},
-         "changed": [{"path", "old", "new"}], "added": [{"path", "value"}],
+         "changed": [{"path", "old", "new", "origin"?, "old_origin"?}],
+         "added": [{"path", "value", "origin"?}],
          "removed": [{"path", "value"}],
          "moved": [{"from", "to", "fields", "changed", "added", "removed", "moved"}],
          "groups": [{"kind", "path", "old", "new", "paths"}],
@@ -31,6 +33,8 @@ def to_json(d: Diff) -> dict[str, Any]:
 
     Paths are full paths (inside a move: removed fields at the old place, the rest at
     the new). Values are JSON values where JSON has them, else tagged (:func:`json_value`).
+    ``origin``/``old_origin`` (``file:line`` where a value was set) appear when the
+    source was a live recipe.
     """
     body = _json_body(d, "", "")
     return {
@@ -53,14 +57,65 @@ def to_json(d: Diff) -> dict[str, Any]:
 
 def _json_body(d: Diff, old_base: str, new_base: str) -> dict[str, Any]:
     return {
-        "changed": [{"path": new_base + f.path, "old": json_value(f.old), "new": json_value(f.new)} for f in d.changed],
-        "added": [{"path": new_base + f.path, "value": json_value(f.value)} for f in d.added],
+        "changed": [
+            {"path": new_base + f.path, "old": json_value(f.old), "new": json_value(f.new), **_origins(f)} for f in d.changed
+        ],
+        "added": [{"path": new_base + f.path, "value": json_value(f.value), **_origins(f)} for f in d.added],
         "removed": [{"path": old_base + f.path, "value": json_value(f.value)} for f in d.removed],
         "moved": [
             {"from": old_base + m.old_path, "to": new_base + m.new_path, "fields": m.size,
              **_json_body(m.diff, old_base + m.old_path, new_base + m.new_path)}
             for m in d.moved
         ],
+    }
+
+
+def _origins(f: Changed | Added) -> dict[str, str]:
+    """``origin`` (where the new value was set) and ``old_origin``, where known."""
+    out = {}
+    if f.origin is not None:
+        out["origin"] = str(f.origin)
+    if getattr(f, "old_origin", None) is not None:
+        out["old_origin"] = str(f.old_origin)
+    return out
+
+
+def render_changes_json(changes: ChangeSet) -> str:
+    """A change set as JSON (schema: :func:`changes_to_json`)."""
+    return json.dumps(changes_to_json(changes), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def changes_to_json(changes: ChangeSet) -> dict[str, Any]:
+    """A change set (``golden check``, ``review``) as JSON-ready data::
+
+        {"version": 1, "title", "context": {...},
+         "shared": [{"recipes": [NAME, ...], "diff": DIFF}],
+         "recipes": [{"name", "status", "note", "fix", "diff": DIFF | null, "own": SUMMARY | null}],
+         "problems": [{"severity": "error"|"warning", "message", "fix"}],
+         "tally", "fix"}
+
+    DIFF is :func:`to_json`'s document; ``own`` counts what is left of a recipe's diff
+    once the shared changes are taken out.
+    """
+    return {
+        "version": JSON_VERSION,
+        "title": changes.title,
+        "context": changes.context,
+        "shared": [{"recipes": list(s.recipes), "diff": to_json(s.diff)} for s in changes.shared],
+        "recipes": [
+            {
+                "name": r.name,
+                "status": r.status,
+                "note": r.note,
+                "fix": r.fix,
+                "diff": to_json(r.diff) if r.diff is not None else None,
+                "own": r.own.counts() if r.own is not None else None,
+            }
+            for r in changes.recipes
+        ],
+        "problems": [{"severity": p.severity, "message": p.message, "fix": p.fix} for p in changes.problems],
+        "tally": changes.tally,
+        "fix": changes.fix,
     }
 
 

@@ -61,6 +61,23 @@ def value_text(value: Any) -> str:
     return format_value(value)
 
 
+def moved_text(m: Moved) -> str:
+    """What a move moved and whether it changed: ``optax.adamw, 9 fields, unchanged``."""
+    what = f"{m.size} field{'s' * (m.size != 1)}"
+    changed = f"; {tally_short(m.diff.counts())}" if m.diff else ", unchanged"
+    return f"{format_value(m.target)}, {what}{changed}" if m.target is not None else f"{what}{changed}"
+
+
+def origin_text(f: Changed | Added | Removed) -> str:
+    """Where a field's value was set: ``default, cfgdiff/train/model.py:41`` (and ``; was ...``
+    with the old value's origin when that differs); '' when unknown."""
+    origin = getattr(f, "origin", None)
+    if origin is None:
+        return ""
+    old = getattr(f, "old_origin", None)
+    return f"{origin}; was {old}" if old is not None and str(old) != str(origin) else str(origin)
+
+
 def tally(d: Diff) -> str:
     if not d:
         return f"no differences ({d.unchanged:,} field{'s' * (d.unchanged != 1)})"

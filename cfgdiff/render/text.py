@@ -11,10 +11,11 @@ from typing import Any
 from pygments.token import Token, _TokenType
 
 from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
+from cfgdiff.changes import ChangeSet, name_list
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
 from cfgdiff.render.layout import ADDED, CHANGED, HEADING, MARK, MOVED, NOTE, REMOVED, TALLY, Tokens
-from cfgdiff.render.layout import count, finish, sections, tally, tally_short, value_text
+from cfgdiff.render.layout import count, finish, moved_text, origin_text, sections, tally, tally_short, value_text
 
 #: Width of a ``~ path: old -> new`` line before the values go on lines of their own.
 LINE_WIDTH = 110
@@ -30,12 +31,61 @@ def render_text(d: Diff, *, color: bool = False) -> str:
     1 changed, 0 added, 0 removed (0 unchanged)
     """
     out: Tokens = []
-    for name, entries in sections(d):
-        out.append((HEADING, f"# {name} ({tally_short(count(entries))})\n"))
-        for entry in entries:
-            _entry_text(entry, out, "  ", relative_to=None)
+    _body(d, out, "")
     out.append((TALLY, tally(d) + "\n"))
     return finish(out, color)
+
+
+def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = True) -> str:
+    """A change set for a terminal (``golden check``, ``golden update``, ``review``, the plugin).
+
+    The changes shared by several recipes come first, each said once with its recipes; then
+    each recipe's own changes, the problems with the command that fixes each, and (with
+    ``closing``) the tally and the command that accepts everything.
+    """
+    out: Tokens = []
+    if changes.title:
+        out.append((TALLY, changes.title + "\n"))
+    for shared in changes.shared:
+        what = tally_short(count(shared.diff.entries()))
+        out.append((HEADING, f"Shared by {len(shared.recipes)} recipes ({name_list(shared.recipes)}): {what}\n"))
+        _body(shared.diff, out, "  ")
+        out.append((Token.Text, "\n"))
+    for recipe in changes.recipes:
+        if recipe.only_shared:
+            continue
+        if not recipe.diff:
+            out.append((Token.Text, recipe.note + "\n"))
+            continue
+        own = recipe.own if recipe.own is not None else recipe.diff
+        besides = "; besides the shared changes above" if own is not recipe.diff else ""
+        remark = f" ({recipe.remark})" if recipe.remark else ""
+        out.append((Token.Text, f"{recipe.note}{remark}: {own.summary()}{besides}\n"))
+        if changes.details:
+            _body(own, out, "  ")
+            if recipe.fix:
+                out.append((NOTE, f"  to accept: {recipe.fix}\n"))
+    only = [r.name for r in changes.recipes if r.only_shared]
+    if only:
+        out.append((Token.Text, f"{len(only)} recipes {changes.verb} only by the shared changes above: {name_list(only)}\n"))
+    for problem in changes.problems:
+        token = REMOVED if problem.severity == "error" else CHANGED
+        out.append((token, f"{problem.severity}: {problem.message}\n"))
+        if problem.fix:
+            out.append((NOTE, f"  fix: {problem.fix}\n"))
+    if closing and changes.tally:
+        out.append((TALLY, changes.tally + "\n"))
+    if closing and changes.fix:
+        out.append((Token.Text, f"To accept these configs: {changes.fix}\n"))
+    return finish(out, color)
+
+
+def _body(d: Diff, out: Tokens, indent: str) -> None:
+    """The diff's entries, one section per top-level subtree, without the tally."""
+    for name, entries in sections(d):
+        out.append((HEADING, f"{indent}# {name} ({tally_short(count(entries))})\n"))
+        for entry in entries:
+            _entry_text(entry, out, indent + "  ", relative_to=None)
 
 
 
@@ -56,10 +106,14 @@ def _field_text(f: Changed | Added | Removed, out: Tokens, indent: str, relative
     mark, token = MARK[type(f)]
     path = _rel(f.path, relative_to)
     if not isinstance(f, Changed):
-        out.append((token, f"{indent}{mark} {path}: {format_value(f.value)}\n"))
+        out.append((token, f"{indent}{mark} {path}: {format_value(f.value)}"))
+        origin = origin_text(f)
+        if origin:
+            out.append((NOTE, f"  ({origin})"))
+        out.append((Token.Text, "\n"))
         return
     old, new = format_value(f.old), format_value(f.new)
-    note = f.type_note or ("same text, different type" if old == new else "")
+    note = "; ".join(filter(None, (f.type_note or ("same text, different type" if old == new else ""), origin_text(f))))
     if len(indent) + len(path) + len(old) + len(new) + 8 <= LINE_WIDTH:
         out.append((token, f"{indent}{mark} {path}: {old} -> {new}"))
     else:
@@ -100,7 +154,7 @@ def _is_target_line(path: str, node: str) -> bool:
 
 def _moved_text(m: Moved, out: Tokens, indent: str, relative_to: str | None) -> None:
     inner = m.diff
-    what = f"{m.size} fields" + (f"; {tally_short(inner.counts())}" if inner else "")
+    what = moved_text(m)
     out.append((MOVED, f"{indent}> {_rel(m.old_path, relative_to)} -> {_rel(m.new_path, relative_to)}"))
     out.append((NOTE, f"  ({what})\n"))
     for entry in inner.entries():
