@@ -79,10 +79,10 @@ def baseline_check(registry: Any) -> tuple[int, str]:
 
 def cfgdiff_check(registry: Any) -> tuple[int, str]:
     """``cfgdiff golden check`` in process: (how many differ, the report shown)."""
-    from cfgdiff import golden
+    from cfgdiff import golden, render
 
     report = golden.check(registry)
-    return len(report.by_status("changed")), golden.format_report(report)
+    return len(report.by_status("changed")), render.write_changes(golden.changeset(report), "text", color=False)
 
 
 def race(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tuple[float, Any]]:
