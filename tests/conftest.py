@@ -15,6 +15,9 @@ pytest_plugins = ["pytester"]
 
 _serial = itertools.count()
 
+#: Real AXLearn golden files (read in place, never copied in): ../shared/corpus/axlearn.
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
+
 # A recipe module: three recipes sharing an optimizer default, built from plain Configs.
 RECIPES = '''
 import cfgdiff

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cfgdiff.cli import main
-from tests.conftest import git
+from tests.conftest import forget_recipe_modules, git
 
 
 @pytest.fixture
@@ -82,6 +82,16 @@ def test_an_unknown_source_is_exit_2(files):
     assert result.stderr.count("\n") == 1
 
 
+def test_exit_code_1_when_the_only_difference_is_a_move(files):
+    (files / "a.txt").write_text("rules[0].name: 'a'\nrules[0].size: 1\nrules[1].name: 'b'\nrules[1].size: 2\n")
+    (files / "b.txt").write_text("rules[0].name: 'b'\nrules[0].size: 2\nrules[1].name: 'a'\nrules[1].size: 1\n")
+    result = cfgdiff("a.txt", "b.txt")
+    assert result.exit_code == 1
+    assert "2 moved" in result.stdout
+    assert cfgdiff("-q", "a.txt", "b.txt").exit_code == 1
+    assert json.loads(cfgdiff("--format", "json", "a.txt", "b.txt").stdout)["summary"]["moved"] == 2
+
+
 def test_quiet_prints_nothing_and_keeps_the_exit_code(files):
     result = cfgdiff("-q", "old.txt", "new.txt")
     assert (result.exit_code, result.stdout) == (1, "")
@@ -133,6 +143,23 @@ def test_ignore_and_only_filter_paths(files):
     assert cfgdiff("--only", "model", "old.txt", "new.txt").exit_code == 1
 
 
+def test_two_ignores_leave_a_near_miss_field_visible(files):
+    (files / "a.txt").write_text("log: 1\nlogging.level: 1\nx.seed: 1\n")
+    (files / "b.txt").write_text("log: 2\nlogging.level: 2\nx.seed: 2\n")
+    result = cfgdiff("a.txt", "b.txt", "--ignore", "log", "--ignore", "*.seed", "--format", "json")
+    assert result.exit_code == 1
+    assert [c["path"] for c in json.loads(result.stdout)["changed"]] == ["logging.level"]
+
+
+def test_ignoring_a_list_item_keeps_the_item_whose_index_starts_the_same(files):
+    (files / "a.txt").write_text("layers[1].dim: 1\nlayers[10].dim: 1\n")
+    (files / "b.txt").write_text("layers[1].dim: 2\nlayers[10].dim: 2\n")
+    result = cfgdiff("a.txt", "b.txt", "--ignore", "layers[1]", "--format", "json")
+    assert result.exit_code == 1
+    assert [c["path"] for c in json.loads(result.stdout)["changed"]] == ["layers[10].dim"]
+    assert cfgdiff("a.txt", "b.txt", "--ignore", "layers[1]", "--ignore", "layers[10]").exit_code == 0
+
+
 def test_an_only_prefix_that_matches_nothing_is_exit_2(files):
     result = cfgdiff("--only", "modle", "old.txt", "new.txt")
     assert result.exit_code == 2
@@ -150,6 +177,26 @@ def test_documents_and_text_compare_by_the_same_paths(files):
     (files / "new.json").write_text('{"model": {"dim": 16, "heads": 2}, "steps": 10}')
     result = cfgdiff("old.txt", "new.json")
     assert result.stdout.splitlines()[1] == "  ~ model.dim: 8 -> 16  [breaks-checkpoint]"
+
+
+# -- REV:RECIPE -------------------------------------------------------------------------------
+
+
+def test_rev_recipe_compares_the_recipe_built_at_a_revision_with_the_working_tree(project):
+    root = project()
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "v1")
+    init = next(root.glob("recipes_*/__init__.py"))
+    init.write_text(init.read_text().replace("momentum=0.9", "momentum=0.95"))
+    forget_recipe_modules()
+    result = cfgdiff("HEAD:alpha", "alpha", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["sources"] == {"old": "HEAD:alpha", "new": "recipe alpha"}
+    (changed,) = data["changed"]
+    assert (changed["path"], changed["old"], changed["new"]) == ("optimizer.momentum", 0.9, 0.95)
+    assert changed["origin"].startswith("default, recipes_") and changed["origin"].endswith("/__init__.py:6")
 
 
 # -- show -----------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,7 @@ from hypothesis import strategies as st
 
 from cfgdiff.diff import Added, Changed, Diff, Node, Removed, Text, diff, element_diff, path_filter
 from cfgdiff.lines import only, prefixes
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
+from tests.conftest import CORPUS
 
 
 def text(*lines: str) -> str:
@@ -241,10 +239,27 @@ def test_ignore_globs_treat_brackets_literally():
     assert keep("evalers['train'].input.batch")
 
 
-def test_every_ignore_glob_matches_whole_segments_not_only_the_last():
-    keep = path_filter(ignore=["model.dim", "log"])
-    assert keep("model.dimension") and keep("logits")
-    assert not keep("model.dim") and not keep("log.dir")
+@pytest.mark.parametrize(
+    "glob, dropped, near_miss",
+    [("log", "log.dir", "logging.level"), ("layers[1]", "layers[1].dim", "layers[10].dim"), ("*.seed", "data.seed", "data.seeds")],
+)
+def test_an_ignore_glob_matches_whole_path_segments_only(glob, dropped, near_miss):
+    keep = path_filter(ignore=[glob])
+    assert (keep(dropped), keep(near_miss)) == (False, True)
+
+
+def test_each_of_several_ignore_globs_keeps_its_segment_boundary():
+    keep = path_filter(ignore=["log", "layers[1]", "*.seed"])
+    assert [keep(p) for p in ("log", "log.dir", "logging.level", "layers[1].dim", "layers[10].dim", "x.seed", "x.seeds")] == [
+        False, False, True, False, True, False, True,
+    ]
+
+
+def test_two_ignore_globs_do_not_hide_a_near_miss_field():
+    old = text("log: 1", "logging.level: 1", "x.seed: 1")
+    new = text("log: 2", "logging.level: 2", "x.seed: 2")
+    d = diff(old, new, ignore=["log", "*.seed"])
+    assert [c.path for c in d.changed] == ["logging.level"]
 
 
 def test_only_that_selects_nothing_is_an_error_not_a_silent_match():

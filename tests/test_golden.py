@@ -64,6 +64,31 @@ def test_a_change_shared_by_several_recipes_is_said_once(project):
     assert result.output.count("optimizer.momentum") == 1
 
 
+def test_check_reports_a_recipe_whose_list_items_only_swapped(project):
+    root = project({"PKG/__init__.py": """
+        import cfgdiff
+        from cfgdiff import Config
+
+        def rule(name, size):
+            return (name, size)
+
+        def mesh(rules):
+            return rules
+
+        ORDER = ["data", "model"]
+
+        @cfgdiff.recipe
+        def meshy():
+            return Config(mesh, rules=[Config(rule, name=n, size=len(n)) for n in ORDER])
+    """})
+    run("golden", "update")
+    edit_recipes(root, 'ORDER = ["data", "model"]', 'ORDER = ["model", "data"]')
+    result = run("golden", "check")
+    assert result.exit_code == 1
+    assert "recipe meshy differs from golden_configs/meshy.txt" in result.output
+    assert "2 moved" in result.output
+
+
 def test_a_field_changed_differently_in_one_recipe_is_still_shown_there(project):
     root = project({"PKG/__init__.py": """
         X = {"a": 1, "b": 1, "c": 1}
@@ -180,6 +205,24 @@ def test_a_crash_mid_write_leaves_the_old_golden_file_and_no_temp_file(project, 
     assert result.exit_code == 2 and "No space left on device" in result.output
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["alpha.txt", "beta-wide.txt", "gamma.txt"]
+
+
+def test_update_writes_each_temp_file_beside_its_golden_file(project, monkeypatch):
+    # A rename is atomic only within one file system: a temp file in the system temp
+    # folder (often another file system) would turn os.replace into a copy, or fail.
+    root = project()
+    renames = []
+    real_replace = os.replace
+
+    def recording_replace(src, dst):
+        renames.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    assert run("golden", "update").exit_code == 0
+    golden_dir = (root / "golden_configs").resolve()
+    assert sorted(dst.name for _, dst in renames) == ["alpha.txt", "beta-wide.txt", "gamma.txt"]
+    assert all(src.resolve().parent == golden_dir for src, _ in renames)
 
 
 def test_golden_commands_outside_a_project_are_one_line_errors(tmp_path, monkeypatch):

@@ -8,13 +8,20 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from cfgdiff import hooks
+from cfgdiff.cli import main
 from cfgdiff.golden import update
 from cfgdiff.registry import discover
 from tests.conftest import forget_recipe_modules, git
 
 REPO = Path(__file__).resolve().parent.parent
+
+# A real commit runs the hook, which runs the `cfgdiff` command found on PATH.
+needs_cfgdiff = pytest.mark.skipif(
+    shutil.which("cfgdiff") is None, reason="the hook runs `cfgdiff`, which is not on PATH (activate the venv)"
+)
 
 
 def test_the_hook_script_in_the_repository_is_the_one_installed():
@@ -41,6 +48,31 @@ def test_install_refuses_to_overwrite_a_different_hook_without_force(tmp_path):
     assert (hook.parent / "pre-commit.before-cfgdiff").read_text() == "#!/bin/sh\necho mine\n"
 
 
+def test_hooks_install_command_installs_once_and_replaces_another_hook_only_with_force(tmp_path, monkeypatch):
+    git(tmp_path, "init", "-q")
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(main, ["hooks", "install"])
+    assert (first.exit_code, first.output) == (0, "installed: .git/hooks/pre-commit\n")
+    assert CliRunner().invoke(main, ["hooks", "install"]).output == "already installed: .git/hooks/pre-commit\n"
+    hook = tmp_path / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\necho mine\n")
+    refused = CliRunner().invoke(main, ["hooks", "install"])
+    assert refused.exit_code == 2
+    assert refused.output.startswith("cfgdiff: error: ") and "rerun with --force" in refused.output
+    assert len(refused.output.splitlines()) == 1
+    assert hook.read_text() == "#!/bin/sh\necho mine\n"
+    forced = CliRunner().invoke(main, ["hooks", "install", "--force"])
+    assert (forced.exit_code, forced.output) == (0, "replaced: .git/hooks/pre-commit\n")
+    assert hook.read_text() == hooks.PRE_COMMIT_SCRIPT
+
+
+def test_hooks_install_outside_a_repository_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["hooks", "install"])
+    assert result.exit_code == 2
+    assert result.output == "cfgdiff: error: .: not in a git repository\n"
+
+
 def _commit(repo: Path, message: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message],
@@ -59,6 +91,7 @@ def _repo_with_hook(project) -> Path:
     return root
 
 
+@needs_cfgdiff
 def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(project):
     root = _repo_with_hook(project)
 
@@ -78,6 +111,7 @@ def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(
     assert "To accept these configs: cfgdiff golden update" in out and "Then stage them: git add golden_configs" in out
 
 
+@needs_cfgdiff
 def test_the_git_hook_blocks_a_commit_that_leaves_the_updated_golden_files_unstaged(project):
     root = _repo_with_hook(project)
 
@@ -91,7 +125,34 @@ def test_the_git_hook_blocks_a_commit_that_leaves_the_updated_golden_files_unsta
     assert "golden files changed but not staged: stage them: git add golden_configs/alpha.txt" in blocked.stdout + blocked.stderr
 
 
+@needs_cfgdiff
+def test_the_git_hook_checks_a_commit_staging_only_a_golden_file(project):
+    root = _repo_with_hook(project)
+    golden = root / "golden_configs/alpha.txt"
+    golden.write_text(golden.read_text().replace("model.layers: 2", "model.layers: 3"))  # edited by hand
+    git(root, "add", str(golden))
+    blocked = _commit(root, "hand edit")
+    assert blocked.returncode == 1
+    out = blocked.stdout + blocked.stderr
+    assert "staged golden_configs/alpha.txt may change recipes" in out
+    assert "recipe alpha differs from golden_configs/alpha.txt" in out
+
+
+@needs_cfgdiff
+def test_the_git_hook_checks_a_commit_staging_only_pyproject_toml(project):
+    root = _repo_with_hook(project)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'golden_dir = "configs"\n')  # the golden files now live elsewhere
+    git(root, "add", "pyproject.toml")
+    blocked = _commit(root, "move golden files")
+    assert blocked.returncode == 1
+    out = blocked.stdout + blocked.stderr
+    assert "staged pyproject.toml may change recipes: checking all 3 recipes" in out
+    assert "missing golden file configs/alpha.txt for recipe alpha" in out
+
+
 @pytest.mark.skipif(shutil.which("pre-commit") is None, reason="pre-commit is not installed")
+@needs_cfgdiff
 def test_pre_commit_framework_runs_the_cfgdiff_golden_hook(project, tmp_path):
     root = project()
     git(root, "init", "-q")

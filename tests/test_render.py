@@ -147,3 +147,34 @@ def test_highlight_canonical_colours_paths_and_values_only_when_asked():
     coloured = highlight_canonical(text, color=True)
     assert coloured != text and "\x1b[" in coloured
     assert coloured.count("\n") == text.count("\n")
+
+
+def test_json_groups_name_kind_path_headline_and_member_paths():
+    old = "attn.klass: m.MHA\nattn.dropout: 0.1\nattn.heads: 4\n"
+    new = "attn.klass: m.GQA\nattn.kv: 2\nattn.heads: 4\n"
+    (group,) = json.loads(render_json(diff(old, new)))["groups"]
+    assert group == {
+        "kind": "target",
+        "path": "attn",
+        "old": {"$type": "symbol", "repr": "m.MHA"},
+        "new": {"$type": "symbol", "repr": "m.GQA"},
+        "paths": ["attn.dropout", "attn.klass", "attn.kv"],
+    }
+
+
+def test_json_tags_a_node_added_whole_as_a_node_headline():
+    (group,) = json.loads(render_json(diff("a: 1\n", "a: 1\nnew.klass: m.X\nnew.a: 1\nnew.b: 2\n")))["groups"]
+    assert (group["kind"], group["path"], group["old"]) == ("added", "new", None)
+    assert group["new"] == {"$type": "node", "target": {"$type": "symbol", "repr": "m.X"}, "fields": 3}
+
+
+def test_json_tags_complex_values():
+    (change,) = json.loads(render_json(diff("z: 1j\n", "z: (1+2j)\n")))["changed"]
+    assert change == {"path": "z", "old": {"$type": "complex", "repr": "1j"}, "new": {"$type": "complex", "repr": "(1+2j)"}}
+
+
+def test_json_summary_counts_differences_inside_moves_and_moved_subtrees():
+    moved_and_changed = json.loads(render_json(diff(rules(("a", 1)), rules(("x", 9), ("a", 2)))))
+    assert moved_and_changed["summary"] == {"changed": 1, "added": 3, "removed": 0, "moved": 1, "unchanged": 0}
+    swapped = json.loads(render_json(diff(rules(("a", 1), ("b", 2)), rules(("b", 2), ("a", 1)))))
+    assert swapped["summary"] == {"changed": 0, "added": 0, "removed": 0, "moved": 2, "unchanged": 0}

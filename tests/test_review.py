@@ -98,6 +98,58 @@ def test_review_command_defaults_to_main_and_prints_markdown(branch):
     assert "No recipe's config changes." in result.output
 
 
+def _review_json(*args: str) -> dict:
+    result = CliRunner().invoke(main, ["review", "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_review_command_defaults_to_the_upstream_branch_else_main(branch):
+    # upstream: main plus a commit changing every recipe; the tracking branch starts there.
+    git(branch, "checkout", "-qb", "upstream", "main")
+    _edit(branch, "momentum=0.9", "momentum=0.95")
+    update(discover())
+    git(branch, "commit", "-qam", "momentum")
+    git(branch, "checkout", "-qb", "tracking")
+    git(branch, "branch", "--set-upstream-to=upstream")
+
+    against_upstream = _review_json()
+    assert against_upstream["context"]["base"] == "upstream"
+    assert _changed(against_upstream) == []
+
+    git(branch, "branch", "--unset-upstream")
+    against_main = _review_json()
+    assert against_main["context"]["base"] == "main"
+    assert _changed(against_main) == ["alpha", "beta-wide", "gamma"]
+
+
+def _changed(document: dict) -> list[str]:
+    return sorted(r["name"] for r in document["recipes"] if r["status"] == "changed")
+
+
+def test_review_markdown_stays_within_githubs_comment_limit(project):
+    root = project({"PKG/__init__.py": """
+        VERSION = "v1"
+
+        def named_recipes():
+            return {
+                f"r{i:02d}": (lambda i=i: {f"field_{j:03d}": f"{VERSION}-recipe-{i}-field-{j}" for j in range(300)})
+                for i in range(20)
+            }
+    """})
+    git(root, "init", "-q")
+    update(discover())
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "recipes")
+    git(root, "checkout", "-qb", "feature")
+    _edit(root, 'VERSION = "v1"', 'VERSION = "v2"')  # 6,000 fields change, none shared by two recipes
+    result = CliRunner().invoke(main, ["review", "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(MARKER + "\n")
+    assert "r00" in result.output
+    assert len(result.output) <= 65_536
+
+
 def test_review_with_an_unknown_base_is_a_one_line_error(branch):
     result = CliRunner().invoke(main, ["review", "--base", "nope"])
     assert result.exit_code == 2
