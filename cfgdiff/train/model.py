@@ -239,6 +239,8 @@ class Decoder(Configurable):
         v = (x @ p["wv"]).reshape(b, t, c.num_kv_heads, hd)
         write = jax.vmap(lambda old, new, start: jax.lax.dynamic_update_slice(old, new, (start, 0, 0)))
         cache = {"k": write(cache["k"], k, positions), "v": write(cache["v"], v, positions)}
+        # Not attention_impl: the fused kernels take is_causal over equal query and key
+        # lengths, and a decode step is one query against the whole cache, masked by position.
         out = jax.nn.dot_product_attention(q, cache["k"], cache["v"], mask=visible)
         return out.reshape(b, t, c.num_heads * hd) @ p["wo"], cache
 
