@@ -30,6 +30,7 @@ __all__ = [
     "config_for_function",
     "dump",
     "dumps",
+    "impact",
     "load",
     "loads",
     "recipe",
@@ -37,10 +38,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # ``recipe`` loads on first use: cfgdiff.recipes pulls in tomllib, subprocess and more,
+    # ``recipe`` loads on first use: cfgdiff.registry pulls in tomllib, subprocess and more,
     # a third of the start-up time of ``cfgdiff OLD NEW``, which needs none of it.
     if name == "recipe":
-        from cfgdiff.recipes import recipe
+        from cfgdiff.registry import recipe
 
         return recipe
+    if name == "impact":  # the module, callable as the decorator: @cfgdiff.impact(Trainer)
+        import cfgdiff.impact
+
+        return cfgdiff.impact
     raise AttributeError(f"module 'cfgdiff' has no attribute {name!r}")

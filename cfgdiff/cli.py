@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from cfgdiff.canonical import CanonicalError, ParseError
-from cfgdiff.config import ConfigError
 from cfgdiff.errors import CfgdiffError
 
-#: Failures that are the user's input, not a bug: reported as one line, exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, ConfigError, CanonicalError, ParseError, OSError, LookupError, ValueError)
+if TYPE_CHECKING:  # imported by the commands that use them, not on every start
+    from cfgdiff.changes import ChangeSet
+    from cfgdiff.labels import Labeler
+
+#: Failures that are the user's input or environment, not a bug: one line, exit code 2.
+#: Anything else is a bug in cfgdiff and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, OSError)
 
 
 class DefaultGroup(click.Group):
@@ -34,7 +37,7 @@ class DefaultGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as e:
             click.echo(f"cfgdiff: error: {_one_line(e)}", err=True)
-            ctx.exit(2)
+            ctx.exit(getattr(e, "exit_code", 2))
 
 
 def _one_line(error: BaseException) -> str:
@@ -67,6 +70,16 @@ def use_color(choice: str, stream: Any = None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def fail_on_option(fn: Any) -> Any:
+    """``--fail-on LABEL`` (repeatable): exit 1 only for changes carrying one of the labels."""
+    return click.option(
+        "--fail-on",
+        multiple=True,
+        metavar="LABEL",
+        help="Exit 1 only if a change carries LABEL (e.g. breaks-checkpoint; [tool.cfgdiff] labels); repeatable.",
+    )(fn)
+
+
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cfgdiff")
 def main() -> None:
@@ -86,14 +99,14 @@ def main() -> None:
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.
 
 
-# -- recipes, golden files, review, hooks: cfgdiff.recipes / golden / review / hooks ----
+# -- recipes, golden files, review, hooks: cfgdiff.registry / golden / review / hooks ----
 
 
 @main.command("list")
 @click.pass_context
 def list_recipes(ctx: click.Context) -> None:
     """List the project's recipes, each with the file:line defining it."""
-    from cfgdiff.recipes import discover
+    from cfgdiff.registry import discover
 
     registry = discover()
     width = max(map(len, registry), default=0)
@@ -109,21 +122,38 @@ def golden_group() -> None:
     """Golden files: each recipe's canonical config, checked in (see [tool.cfgdiff])."""
 
 
+def format_option(fn: Any) -> Any:
+    """``--format text|stat|markdown|json``: how a command shows the changes it found."""
+    from cfgdiff.render import FORMATS
+
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+        help="text for a terminal, stat for counts, markdown for a pull-request comment, json for programs.",
+    )(fn)
+
+
 @golden_group.command("check")
 @click.argument("recipes", nargs=-1)
 @click.option("--staged", is_flag=True, help="Check only if git stages Python, pyproject or golden files (the pre-commit hook).")
+@format_option
+@fail_on_option
 @color_option
 @click.pass_context
-def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, color: str) -> None:
+def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt: str, fail_on: tuple[str, ...], color: str) -> None:
     """Build RECIPES (default: all) and compare each with its golden file.
 
-    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale, 2 trouble.
+    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale (with
+    --fail-on: a change carries one of the labels), 2 trouble.
     """
-    from cfgdiff import golden, hooks
-    from cfgdiff.recipes import discover
+    from cfgdiff import golden, hooks, impact, render
+    from cfgdiff.labels import Labeler
+    from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
+    labeler = Labeler.for_project(registry.root)
+    labeler.check(fail_on)
+    impact.load_project(registry.root)
     if staged:
         files = hooks.staged_recipe_files(registry)
         if not files:
@@ -131,7 +161,12 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking all {len(registry)} recipes")
     report = golden.check(registry, recipes)
-    click.echo(golden.format_report(report, color=use_color(color)), nl=False)
+    colored = use_color(color) and fmt in ("text", "stat")
+    changes = golden.changeset(report)
+    labeler.annotate_changes(changes)
+    click.echo(render.write_changes(changes, fmt, color=colored), nl=False, color=colored)
+    if fail_on and report.exit_code != 2:
+        ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
     if staged and report.exit_code == 1:
         click.echo(f"Then stage them: git add {os.path.relpath(registry.golden_dir)}")
     if staged and report.exit_code == 0:
@@ -150,31 +185,45 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
 @click.pass_context
 def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> None:
     """Rewrite the golden files of RECIPES (default: all) that differ, atomically."""
-    from cfgdiff import golden
-    from cfgdiff.recipes import discover
+    from cfgdiff import golden, render
+    from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
     report = golden.update(registry, recipes, prune=prune)
-    click.echo(golden.format_report(report), nl=False)
+    click.echo(render.write_changes(golden.changeset(report)), nl=False)
     ctx.exit(report.exit_code)
 
 
 @main.command("review")
 @click.option("--base", metavar="REV", help="Compare with the merge base of REV (default: the upstream branch, else main).")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@format_option
+@fail_on_option
 @color_option
-def review_command(base: str | None, fmt: str, color: str) -> None:
-    """What this branch does to every recipe's config, for a pull request."""
-    from cfgdiff import review
+@click.pass_context
+def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tuple[str, ...], color: str) -> None:
+    """What this branch does to every recipe's config, for a pull request.
 
-    result = review.review(base)
-    if fmt == "markdown":
-        click.echo(review.format_markdown(result), nl=False)
-    elif fmt == "json":
-        click.echo(review.format_json(result), nl=False)
-    else:
-        click.echo(review.format_text(result, color=use_color(color)), nl=False)
+    Exit codes: 0 the review was made (with --fail-on: and no change carries one of the
+    labels), 1 with --fail-on, a change carries one of them, 2 trouble.
+    """
+    from cfgdiff import impact, render, review
+    from cfgdiff.labels import Labeler
+
+    labeler = Labeler.for_project(".")
+    labeler.check(fail_on)
+    impact.load_project(".")
+    colored = use_color(color) and fmt in ("text", "stat")
+    changes = review.changeset(review.review(base))
+    labeler.annotate_changes(changes)
+    click.echo(render.write_changes(changes, fmt, color=colored, marker=review.MARKER), nl=False, color=colored)
+    if fail_on:
+        ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
+
+
+def _labelled(changes: ChangeSet, labeler: Labeler, fail_on: tuple[str, ...]) -> bool:
+    """Whether a recipe's diff in a change set touches a field carrying one of ``fail_on``."""
+    return any(labeler.fails(r.diff, fail_on) for r in changes.recipes if r.diff)
 
 
 @main.group("hooks")
@@ -340,6 +389,7 @@ def plot_command(run_dirs: tuple[str, ...], output: str | None) -> None:
 @click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
 @click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
 @click.option("--title", help="A heading for --format markdown (e.g. the recipe's name).")
+@fail_on_option
 @color_option
 @click.pass_context
 def diff_command(
@@ -352,20 +402,26 @@ def diff_command(
     ignore: tuple[str, ...],
     only: str | None,
     title: str | None,
+    fail_on: tuple[str, ...],
     color: str,
 ) -> None:
     """What differs between two configs, field by field.
 
-    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different; 2: trouble.
+    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different
+    (with --fail-on: a change carries one of the labels); 2: trouble.
     """
-    from cfgdiff import sources
+    from cfgdiff import impact, sources
     from cfgdiff.diff import diff
+    from cfgdiff.labels import Labeler
 
     if stat and fmt != "text":
         raise click.UsageError("--stat prints text; leave out --format")
     if title and fmt != "markdown":
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
-    result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
+    labeler = Labeler.for_project(".")
+    labeler.check(fail_on)
+    impact.load_project(".")
+    result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
     if not quiet:
         from cfgdiff import render
 
@@ -379,17 +435,27 @@ def diff_command(
         else:
             text = render.render_text(result, color=colored)
         click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
-    ctx.exit(1 if result else 0)
+    ctx.exit(1 if (labeler.fails(result, fail_on) if fail_on else result) else 0)
 
 
 @main.command("show")
 @click.argument("source", metavar="SOURCE")
 @click.option("--textconv", is_flag=True, help="For git's textconv: never fail; print input that is not a config unchanged.")
+@click.option("--impact", "figures", is_flag=True, help="Print the config's impact figures (parameters, tokens per step, ...) instead.")
 @color_option
-def show(source: str, textconv: bool, color: str) -> None:
+def show(source: str, textconv: bool, figures: bool, color: str) -> None:
     """A config's canonical text: one sorted 'path: value' line per field."""
     from cfgdiff import canonical, sources
 
+    if figures:
+        if textconv:
+            raise click.UsageError("--impact and --textconv do not go together")
+        from cfgdiff import impact
+
+        impact.load_project(".")
+        for line in impact.table(impact.describe(sources.resolve(source))):
+            click.echo(line)
+        return
     if textconv:
         try:
             text = canonical.dumps(sources.resolve(source)) if os.path.getsize(source) else ""
