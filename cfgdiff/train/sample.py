@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cfgdiff import canonical
+from cfgdiff.config import ConfigError
 from cfgdiff.errors import CfgdiffError
 from cfgdiff.train.checkpoint import Checkpointer
 from cfgdiff.train.data import ByteTokenizer
@@ -38,6 +39,8 @@ def model_from_run(run_dir: str) -> tuple[Decoder, int]:
     flat = canonical.load(os.path.join(run_dir, "config.txt"))
     if flat.get("model.klass") != _DECODER:
         raise SampleError(f"{run_dir}: model.klass is {flat.get('model.klass')!r}; sampling knows {_DECODER.name}")
+    if "data.seq_len" not in flat:
+        raise SampleError(f"{run_dir}/config.txt: no data.seq_len, the context length to sample with")
     cfg = Decoder.default_config()
     for path, value in flat.items():
         if not path.startswith("model.") or path == "model.klass":
@@ -46,7 +49,10 @@ def model_from_run(run_dir: str) -> tuple[Decoder, int]:
             if not value.name.startswith("jax.numpy."):
                 raise SampleError(f"{run_dir}/config.txt: {path}: {value.name} is not a jax.numpy dtype")
             value = jnp.dtype(value.name.removeprefix("jax.numpy."))
-        cfg.set_path(path.removeprefix("model."), value)
+        try:
+            cfg.set_path(path.removeprefix("model."), value)
+        except ConfigError as e:
+            raise SampleError(f"{run_dir}/config.txt: {path}: {e}") from None
     return cfg.instantiate(), int(flat["data.seq_len"])
 
 

@@ -8,7 +8,9 @@ import jax
 import pytest
 from click.testing import CliRunner
 
+from cfgdiff import canonical
 from cfgdiff.cli import main
+from cfgdiff.recipes.lm import tiny_lm
 from cfgdiff.train.sample import generate, load_params, model_from_run
 
 #: The words of SyntheticSource's corpus, which tiny_lm trains on.
@@ -78,3 +80,30 @@ def test_top_k_above_the_vocabulary_is_one_line(trained_run):
     result = sample(trained_run, "--top-k", "300", "--tokens", "2")
     assert result.exit_code == 2
     assert result.stderr == "cfgdiff: error: top_k is 300; it must be between 1 and the vocabulary size, 256\n"
+
+
+@pytest.fixture
+def run_config(tmp_path):
+    """A run dir holding only tiny_lm's config.txt, as text to edit."""
+    return tmp_path, canonical.dumps(tiny_lm())
+
+
+def test_a_config_without_seq_len_is_one_line(run_config):
+    run_dir, text = run_config
+    (run_dir / "config.txt").write_text("".join(l for l in text.splitlines(True) if not l.startswith("data.seq_len:")))
+    result = sample(str(run_dir))
+    assert result.exit_code == 2 and result.stderr == f"cfgdiff: error: {run_dir}/config.txt: no data.seq_len, the context length to sample with\n"
+
+
+def test_an_unknown_model_field_is_one_line_naming_the_file(run_config):
+    run_dir, text = run_config
+    (run_dir / "config.txt").write_text(text.replace("model.dim: 64", "model.dimm: 64"))
+    result = sample(str(run_dir))
+    assert result.exit_code == 2 and result.stderr.startswith(f"cfgdiff: error: {run_dir}/config.txt: model.dimm: unknown field 'dimm'")
+
+
+def test_a_run_without_a_checkpoint_is_one_line(run_config):
+    run_dir, text = run_config
+    (run_dir / "config.txt").write_text(text)
+    result = sample(str(run_dir))
+    assert result.exit_code == 2 and result.stderr == f"cfgdiff: error: {run_dir}/checkpoints: no checkpoint yet\n"
