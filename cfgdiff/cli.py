@@ -291,8 +291,20 @@ def run(recipe: str, overrides: tuple[str, ...], run_dir: str | None, steps: int
         evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
         eval_text = f", eval loss {evals[-1]:.4f}" if evals else ""
         click.echo(f"step {last['step']}: loss {last['loss']:.4f}{eval_text}, {last['tokens_per_s']:,.0f} tokens/s; run dir {run_dir}")
+        _draw_loss_png(run_dir)
     elif not records:
         click.echo(f"{run_dir} is already at step {cfg.max_steps}; --steps N trains further")
+
+
+def _draw_loss_png(run_dir: str) -> None:
+    """``<run_dir>/loss.png`` for a finished run, when matplotlib is installed (the plot extra)."""
+    from cfgdiff.train import plot
+
+    try:
+        plot.load_matplotlib()
+    except plot.PlotError:
+        return
+    plot.plot_runs([run_dir], os.path.join(run_dir, "loss.png"))
 
 
 def _rerun_in_subprocess(env: dict[str, str]) -> None:
@@ -322,18 +334,48 @@ def _command_line(ctx: click.Context) -> list[str]:
 
 @main.command()
 @click.argument("run_dir")
-@click.option("--prompt", default="", help="Text to continue.")
+@click.option("--prompt", "prompts", multiple=True, help="Text to continue. Repeatable: the prompts are sampled as one batch.")
 @click.option("--tokens", type=click.IntRange(min=1), default=300, show_default=True, help="Bytes to generate.")
-@click.option("--temperature", type=click.FloatRange(min=0.0), default=0.8, show_default=True)
-@click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True)
+@click.option("--temperature", type=click.FloatRange(min=0.0), default=0.8, show_default=True, help="0 is greedy.")
+@click.option("--top-k", type=click.IntRange(min=1), default=40, show_default=True, help="Sample from the k likeliest bytes.")
 @click.option("--seed", type=int, default=0, show_default=True)
-def sample(run_dir: str, prompt: str, tokens: int, temperature: float, top_k: int, seed: int) -> None:
-    """Generate text from RUN_DIR's latest checkpoint."""
+def sample(run_dir: str, prompts: tuple[str, ...], tokens: int, temperature: float, top_k: int, seed: int) -> None:
+    """Generate text from RUN_DIR's latest checkpoint (with a KV cache).
+
+    \b
+      cfgdiff sample runs/small_lm --prompt "def " --temperature 0
+      cfgdiff sample runs/tiny_lm --prompt "12 " --prompt "47 def"
+    """
     from cfgdiff.train.sample import generate, load_params, model_from_run
 
+    prompts = prompts or ("",)
     model, seq_len = model_from_run(run_dir)
     params, _ = load_params(run_dir, model)
-    click.echo(prompt + generate(model, params, prompt, tokens, seq_len, temperature=temperature, top_k=top_k, seed=seed))
+    texts = generate(model, params, prompts, tokens, seq_len, temperature=temperature, top_k=top_k, seed=seed)
+    for i, (prompt, text) in enumerate(zip(prompts, texts), 1):
+        if len(prompts) > 1:
+            click.echo(f"== sample {i} ==")
+        click.echo(prompt + text)
+
+
+@main.command("plot")
+@click.argument("run_dirs", nargs=-1, required=True, metavar="RUN_DIR...")
+@click.option("-o", "--output", metavar="FILE", help="The PNG to write (default: loss.png in the run dir for one run, else ./runs.png).")
+def plot_command(run_dirs: tuple[str, ...], output: str | None) -> None:
+    """Loss, eval loss and tokens/s against step for RUN_DIRs, overlaid, in a PNG.
+
+    The title names the config fields that differ between the runs. Needs matplotlib:
+    pip install 'cfgdiff[plot]'.
+
+    \b
+      cfgdiff plot runs/tiny_lm
+      cfgdiff plot runs/lr-1e-3 runs/lr-3e-3 -o lr.png
+    """
+    from cfgdiff.train.plot import plot_runs
+
+    if output is None:
+        output = os.path.join(run_dirs[0], "loss.png") if len(run_dirs) == 1 else "runs.png"
+    click.echo(plot_runs(run_dirs, output))
 
 
 # -- comparing configs: cfgdiff.sources / diff / render / gitsetup ----------------------
