@@ -10,10 +10,12 @@ regular expression (:func:`prefixes` and friends).
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Iterator, Mapping
+from itertools import islice, repeat
 from typing import Any
 
-from cfgdiff import canonical, paths
+from cfgdiff import canonical, limits, paths
 from cfgdiff.canonical import FlatConfig, ParseError, Raw, format_value, parse_value
 
 
@@ -131,12 +133,15 @@ _LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
 
 def _content_lines(text: str) -> list[str] | None:
     """The ``path: value`` lines of canonical text, sorted; None when the text needs the
-    exact reader (unusual line breaks, indented or whitespace-only lines).
+    exact reader (unusual line breaks, indented or whitespace-only lines, AXLearn's
+    ``=====`` section lines, or anything the checks below find wrong).
 
     Sorting does the filtering without a Python loop: blank and indented lines sort
-    before ``!``, comments between ``#`` and ``$``. Lines that both sides share are
-    counted and compared as text, never parsed; only a sample of them is checked (so
-    text that is not canonical at all is an error), and every differing line is.
+    before ``!``, comments between ``#`` and ``$``, section lines between ``=`` and ``>``.
+    Lines that both sides share are never parsed, but every line is checked in bulk (C
+    loops, no Python step per line) for what would make it malformed: no ``: ``, an
+    empty path, a path given twice, an unusual dict key, a very long path or value; so
+    ``cfgdiff X X`` refuses a malformed X as ``cfgdiff show X`` does.
     """
     if not text.isascii() or any(c in text for c in _LINE_BREAKS):
         return None
@@ -148,8 +153,20 @@ def _content_lines(text: str) -> list[str] | None:
     hash_start = bisect.bisect_left(lines, "#", low)
     hash_end = bisect.bisect_left(lines, "$", hash_start)
     content = lines[low:hash_start] + lines[hash_end:] if hash_end > hash_start else lines[low:]
-    # A sample catches text that is not canonical at all, at a negligible cost.
-    if not all(": " in line for line in content[:: max(1, len(content) // 500)]):
+    if bisect.bisect_left(content, ">") > bisect.bisect_left(content, "="):
+        return None  # section lines scope the paths after them: only the exact reader knows
+    if not content:
+        return content
+    ends = list(map(str.find, content, repeat(": ")))
+    if min(ends) <= 0:  # a line without ': ' (or AXLearn's 'path:'), or no path
+        return None
+    path_list = list(map(str.__getitem__, content, map(slice, repeat(0), ends)))
+    # Sorted, the lines giving one path are neighbours ('a.b: ' sorts before 'a: ').
+    if any(map(operator.eq, path_list, islice(path_list, 1, None))):
+        return None
+    if max(map(len, content)) > limits.MAX_INT_DIGITS:
+        return None  # perhaps an integer past the limit: the exact reader checks the value
+    if any(map(canonical.needs_path_check, path_list)):
         return None
     return content
 
@@ -157,12 +174,7 @@ def _content_lines(text: str) -> list[str] | None:
 def _exact_lines(text: str, source: str) -> list[str]:
     """Validate text line by line exactly as ``canonical.loads`` does; return normalised lines."""
     canonical.loads(text, source)
-    lines = []
-    for line in text.splitlines():
-        if not line or line[0] == "#" or line.isspace():
-            continue
-        lines.append(line if ": " in line else f"{line[:-1]}: ")  # AXLearn's ``path:`` (empty value)
-    return lines
+    return canonical.field_lines(text)
 
 
 # -- path structure --------------------------------------------------------------------

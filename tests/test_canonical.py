@@ -201,9 +201,11 @@ def test_a_cycle_is_an_error():
         dumps(cfg)
 
 
-def test_dict_keys_that_would_break_the_line_format_are_refused():
-    with pytest.raises(CanonicalError, match="': '"):
-        dumps({"a: b": 1})
+def test_dict_keys_holding_the_separator_are_written_escaped_and_read_back():
+    text = dumps({"a: b": 1, "c\nd": 2})
+    assert text == "['a\\x3a b']: 1\n['c\\nd']: 2\n"
+    assert loads(text) == {"['a\\x3a b']": 1, "['c\\nd']": 2}
+    assert dumps(loads(text)) == text
 
 
 def test_header_is_written_as_comment_lines():
