@@ -75,7 +75,7 @@ def literal(text: str) -> Any:
         if "integer string conversion" in str(e):  # a decimal literal past Python's limit
             raise LimitError(f"an integer of more than {MAX_INT_DIGITS:,} digits") from None
         raise ValueError("not a literal") from None
-    except (TypeError, RecursionError, MemoryError):
+    except (ValueError, TypeError, RecursionError, MemoryError):
         # The parser gives up on deep nesting (RecursionError, or MemoryError for its own
         # stack); the text is not a literal cfgdiff can read.
         raise ValueError("not a literal") from None
