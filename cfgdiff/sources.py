@@ -116,14 +116,16 @@ def parse_document(data: bytes, suffix: str, label: str) -> FlatConfig:
     """
     try:
         document = _parse(data, suffix, label)
+        if document is None:  # an empty YAML file
+            document = {}
+        if not isinstance(document, (dict, list)):
+            raise SourceError(f"{label}: a config document must be a mapping or a list, not {type(document).__name__}")
     except UnicodeDecodeError as e:
         raise SourceError(f"{label}: not a text file ({e.reason} at byte {e.start})") from None
     except RecursionError:  # the parser's own recursion ran out first
         raise SourceError(f"{label}: nested more than {limits.MAX_DEPTH} levels deep") from None
-    if document is None:  # an empty YAML file
-        document = {}
-    if not isinstance(document, (dict, list)):
-        raise SourceError(f"{label}: a config document must be a mapping or a list, not {type(document).__name__}")
+    except limits.LimitError as e:
+        raise SourceError(f"{label}: {e}") from None
     try:
         flat = flatten_document(document, max_fields=limits.max_document_fields(len(data)))
     except limits.LimitError as e:
@@ -165,14 +167,39 @@ def _parse_format(data: bytes, suffix: str, label: str) -> Any:
     except ImportError:
         raise SourceError(f"{label}: reading YAML needs PyYAML: pip install 'cfgdiff[yaml]'") from None
     try:
-        # SafeLoader: a config file never constructs objects. Aliases are not copied
-        # (they share the object), so an alias bomb loads fast; flattening it is what
-        # the field limit bounds.
-        return yaml.load(data, Loader=yaml.SafeLoader)
+        return yaml.load(data, Loader=_yaml_loader(yaml))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise SourceError(f"{label}{where}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
+        what = getattr(e, "problem", None) or " ".join(str(e).split())  # a ReaderError spans lines
+        raise SourceError(f"{label}{where}: invalid YAML: {what}") from None
+
+
+def _yaml_loader(yaml: Any) -> type:
+    """PyYAML's SafeLoader (a config file never constructs objects), refusing deep nesting
+    as it scans and composes (5,000 levels would otherwise take seconds to fail).
+
+    Aliases are not copied (they share the object), so an alias bomb loads fast;
+    flattening it is what the field limit bounds.
+    """
+
+    class Loader(yaml.SafeLoader):
+        depth = 0
+
+        def fetch_flow_collection_start(self, token_class: Any) -> None:
+            # The scanner's cost grows with the square of the [ { nesting: stop it early.
+            limits.check_depth(self.flow_level + 1)
+            super().fetch_flow_collection_start(token_class)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            try:
+                limits.check_depth(self.depth)
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return Loader
 
 
 def flatten_document(document: Any, max_fields: int | None = None) -> FlatConfig:
