@@ -307,8 +307,7 @@ def dumps(value: Any, header: str | None = None) -> str:
     ``header`` is written first as ``#`` comment lines.
     """
     if isinstance(value, FlatConfig):
-        flat = value
-        items = sorted(flat.items(), key=lambda item: paths.sort_key(item[0]))
+        items = [(path, value[path]) for path in sorted(value, key=paths.sort_key)]
     else:
         items = flatten(value).items()
     lines = [f"# {line}" if line else "#" for line in header.splitlines()] if header else []
@@ -413,14 +412,25 @@ def loads(text: str, source: str = "<string>") -> FlatConfig:
     """
     out = FlatConfig()
     out.source = source
+    # Values repeat (45,000 fields hold a few hundred distinct values): parse each once.
+    # Lists and dicts are mutable, so each field gets its own.
+    parsed: dict[str, Any] = {}
     for lineno, path, value in _fields(text, source):
         if path in out:
             raise ParseError(f"{source}:{lineno}: field {path!r} appears twice")
-        try:
-            out[path] = parse_value(value) if value else Raw("")
-        except limits.LimitError as e:
-            raise ParseError(f"{source}:{lineno}: {path}: {e}") from None
+        found = parsed.get(value, _UNPARSED)
+        if found is _UNPARSED:
+            try:
+                found = parse_value(value) if value else Raw("")
+            except limits.LimitError as e:
+                raise ParseError(f"{source}:{lineno}: {path}: {e}") from None
+            if type(found) not in (list, dict):
+                parsed[value] = found
+        out[path] = found
     return out
+
+
+_UNPARSED = object()
 
 
 def field_lines(text: str) -> list[str]:
