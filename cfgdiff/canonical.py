@@ -26,7 +26,6 @@ import inspect
 import os
 import re
 import sys
-import tempfile
 import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -325,6 +324,8 @@ def write_text_atomic(file: str | os.PathLike, text: str) -> None:
 
     A crash mid-write leaves the old file (or none), never a truncated one.
     """
+    import tempfile  # here, not at the top: reading and diffing never write
+
     directory = os.path.dirname(os.path.abspath(file))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(file)}.", suffix=".tmp", dir=directory)
     try:

@@ -24,8 +24,6 @@ MIN_DOCUMENT_FIELDS    10,000     a document may expand to max(this, its size in
 
 from __future__ import annotations
 
-import ast
-import math
 from typing import Any
 
 from cfgdiff.errors import CfgdiffError
@@ -36,7 +34,7 @@ MAX_INT_DIGITS = 4_300
 MIN_DOCUMENT_FIELDS = 10_000
 
 # An int with at most this many bits has at most MAX_INT_DIGITS decimal digits.
-_MAX_INT_BITS = int(MAX_INT_DIGITS / math.log10(2))
+_MAX_INT_BITS = MAX_INT_DIGITS * 33219 // 10000  # log2(10) = 3.3219...
 
 
 class LimitError(CfgdiffError, ValueError):
@@ -45,7 +43,7 @@ class LimitError(CfgdiffError, ValueError):
 
 def check_int(value: int) -> int:
     """``value``, or LimitError when it has more than MAX_INT_DIGITS digits."""
-    if value.bit_length() > _MAX_INT_BITS:
+    if value.bit_length() > _MAX_INT_BITS and abs(value) >= 10**MAX_INT_DIGITS:
         raise LimitError(f"an integer of more than {MAX_INT_DIGITS:,} digits")
     return value
 
@@ -69,6 +67,8 @@ def literal(text: str) -> Any:
     """
     if len(text) > MAX_LITERAL_CHARS and text[:1] not in ("'", '"', "b"):
         raise ValueError("too long to parse")
+    import ast  # here: most values are read by canonical's regular expressions, not the parser
+
     try:
         value = ast.literal_eval(text)
     except SyntaxError as e:

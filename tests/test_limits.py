@@ -50,3 +50,9 @@ def test_check_depth_allows_the_limit_and_refuses_one_more():
 def test_a_document_may_expand_to_its_size_in_fields_or_the_floor():
     assert limits.max_document_fields(10) == limits.MIN_DOCUMENT_FIELDS
     assert limits.max_document_fields(50_000) == 50_000
+
+
+def test_check_int_allows_exactly_the_digit_limit():
+    assert limits.check_int(-int("9" * 4300)) == -int("9" * 4300)
+    with pytest.raises(LimitError):
+        limits.check_int(10**4300)
