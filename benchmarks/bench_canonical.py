@@ -1,22 +1,29 @@
 """Canonical text speed on a 7B-recipe-sized config (~45,000 fields).
 
 Builds a model config of 1,000 layer sub-configs of ~45 fields each, then times
-building it, ``dumps``, ``loads`` and ``loads`` of the same text again, and, in the same
-run, Fiddle's ``printing.as_str_flattened`` on the same tree built with Fiddle (when
-``fiddle`` is installed). Prints best-of-N times and the ratios against Fiddle.
+building it, ``dumps``, ``loads``, what ``cfgdiff show FILE`` does in process (``loads``
+then ``dumps`` of the FlatConfig, which re-sorts it) and the ``cfgdiff show`` command end
+to end (against ``python -c pass`` in the same run), and Fiddle's
+``printing.as_str_flattened`` on the same tree built with Fiddle (when ``fiddle`` is
+installed; otherwise it says what to install). Prints best-of-N times and ratios.
 
     pip install -e '.[bench]'    # Fiddle, the baseline
     python benchmarks/bench_canonical.py [--layers 1000] [--repeat 5]
 
-Target: ``dumps`` and ``loads`` of 45,000 fields each under 100 ms, and faster than
-Fiddle's printer on the same tree.
+Targets: ``dumps`` and ``loads`` of 45,000 fields each under 100 ms, faster than
+Fiddle's printer on the same tree; ``cfgdiff show`` of the 45,000-line file under 100 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from cfgdiff import canonical
 from cfgdiff.config import Config
@@ -88,6 +95,22 @@ def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
     return best, result
 
 
+def _show_command(text: str, repeat: int) -> tuple[float, float]:
+    """Best times of ``cfgdiff show FILE`` and of ``python -c pass``, as subprocesses."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # time cached bytecode, as installed
+    script = Path(sys.executable).with_name("cfgdiff")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cfgdiff"]
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp, "config.txt")
+        file.write_text(text)
+
+        def run(argv: list[str]) -> Callable[[], object]:
+            return lambda: subprocess.run(argv, stdout=subprocess.DEVNULL, env=env, check=True)
+
+        run([*command, "show", str(file)])()  # warm the bytecode cache
+        return best_of(repeat, run([*command, "show", str(file)]))[0], best_of(repeat, run([sys.executable, "-c", "pass"]))[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=1000)
@@ -102,6 +125,11 @@ def main() -> None:
     print(f"cfgdiff build   {t_build * 1e3:8.1f} ms")
     print(f"cfgdiff dumps   {t_dumps * 1e3:8.1f} ms   (target < 100 ms)")
     print(f"cfgdiff loads   {t_loads * 1e3:8.1f} ms   (target < 100 ms)")
+    t_show, shown = best_of(args.repeat, lambda: canonical.dumps(canonical.loads(text)))
+    assert shown == text
+    print(f"cfgdiff show, in process (loads + re-sorting dumps) {t_show * 1e3:8.1f} ms")
+    t_cli, t_python = _show_command(text, args.repeat)
+    print(f"cfgdiff show FILE, end to end {t_cli * 1e3:8.1f} ms   (target < 100 ms; python -c pass alone: {t_python * 1e3:.1f} ms)")
 
     try:
         from fiddle import printing
