@@ -16,8 +16,13 @@ import re
 from typing import Any, Union
 
 from cfgdiff import limits
+from cfgdiff.errors import CfgdiffError
 
 Segment = Union[str, int, "Key"]
+
+
+class PathError(CfgdiffError, ValueError):
+    """Text that is not a field path; the message quotes it and says where it goes wrong."""
 
 
 class Key:
@@ -74,21 +79,21 @@ _TOKEN = re.compile(
 def split(path: str) -> list[Segment]:
     """Split a written path into segments; the inverse of :func:`join`.
 
-    Raises ValueError for text that is not a path: a dict key that is a literal but
-    cannot be a key (``x[{}]``), more than ``limits.MAX_DEPTH`` segments (LimitError).
-    Keys are parsed as Python literals (never evaluated as code); a key that is not a
-    literal keeps its text.
+    Raises PathError for text that is not a path, including a dict key that is a literal
+    but cannot be a key (``x[{}]``), and LimitError for more than ``limits.MAX_DEPTH``
+    segments. Keys are parsed as Python literals (never evaluated as code); a key that
+    is not a literal keeps its text.
     """
     segments: list[Segment] = []
     pos = 0
     while pos < len(path):
         match = _TOKEN.match(path, pos)
         if not match or (pos == 0 and path.startswith(".")):
-            raise ValueError(f"not a field path: {path!r} (at character {pos + 1})")
+            raise PathError(f"not a field path: {path!r} (at character {pos + 1})")
         name, index, key = match.groups()
         if name is not None:
             if pos > 0 and path[pos] != ".":
-                raise ValueError(f"not a field path: {path!r} (at character {pos + 1})")
+                raise PathError(f"not a field path: {path!r} (at character {pos + 1})")
             segments.append(name)
         elif index is not None:
             segments.append(int(index))
@@ -98,7 +103,7 @@ def split(path: str) -> list[Segment]:
         if len(segments) > limits.MAX_DEPTH:
             raise limits.LimitError(f"field path {path[:60]!r}... has more than {limits.MAX_DEPTH} segments")
     if not segments:
-        raise ValueError("empty field path")
+        raise PathError("empty field path")
     return segments
 
 
@@ -112,7 +117,7 @@ def _key(text: str, path: str) -> Key:
     try:
         hash(key)
     except TypeError:
-        raise ValueError(f"not a field path: {path!r} ({text} cannot be a dict key)") from None
+        raise PathError(f"not a field path: {path!r} ({text} cannot be a dict key)") from None
     return Key(key, text)
 
 

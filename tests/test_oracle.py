@@ -111,8 +111,9 @@ def _with_empty_ancestors(found: set[str], old: FlatConfig, new: FlatConfig) -> 
 def deepdiff_paths(old: dict, new: dict, flat_old: FlatConfig, flat_new: FlatConfig) -> set[str]:
     found: set[str] = set()
     # zip_ordered_iterables: lists by index, the ground truth per path (cfgdiff reports moves
-    # of matched items, expanded above to the paths they leave and reach).
-    tree = deepdiff.DeepDiff(old, new, view="tree", zip_ordered_iterables=True)
+    # of matched items, expanded above to the paths they leave and reach); keys starting
+    # with '__' are data here, not private attributes.
+    tree = deepdiff.DeepDiff(old, new, view="tree", zip_ordered_iterables=True, ignore_private_variables=False)
     for levels in tree.values():
         for level in levels:
             at = _path(level.path(output_format="list"))
@@ -145,4 +146,4 @@ def test_cfgdiff_reports_the_leaf_paths_deepdiff_reports(pair):
 def test_a_document_compared_with_itself_has_no_differences_for_either(doc):
     flat = flatten_document(doc)
     assert not diff(flat, flatten_document(deepdiff_copy(doc)))
-    assert not deepdiff.DeepDiff(doc, deepdiff_copy(doc))
+    assert not deepdiff.DeepDiff(doc, deepdiff_copy(doc), ignore_private_variables=False)

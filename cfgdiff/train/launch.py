@@ -20,7 +20,7 @@ RESUMABLE_CHANGES = ("max_steps",)
 
 def recipe_config(recipe: str, overrides: Sequence[str] = (), steps: int | None = None) -> Any:
     """The recipe's config with ``PATH=VALUE`` overrides (values in canonical text) and ``--steps``."""
-    from cfgdiff.recipes import find
+    from cfgdiff.registry import find
 
     cfg = find(recipe).build()
     for item in overrides:
