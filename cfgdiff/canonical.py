@@ -231,10 +231,21 @@ _NOT_A_LEAF = object()
 
 
 def flatten(value: Any, prefix: str = "") -> FlatConfig:
-    """Every field of a config tree as ``{path: value}``, in canonical order."""
+    """Every field of a config tree as ``{path: value}``, in canonical order.
+
+    An empty list, tuple or dict is an empty config; any other value with no fields
+    (``42``, a string) is a CanonicalError: it is not a config.
+    """
     _register_optional_types()
     out = FlatConfig()
     _flatten(value, prefix, out, set())
+    if "" in out:
+        leaf = out.pop("")
+        if leaf != type(leaf)() or type(leaf) not in (list, tuple, dict):
+            raise CanonicalError(
+                f"<root>: {format_value(leaf)[:40]} ({type(value).__name__}) is not a config; "
+                "return a Config (or a dataclass, dict or list of fields)"
+            )
     return out
 
 

@@ -76,7 +76,7 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
             return _at_revision(rev, rest, base)
         tried.append(f"{rev!r} is not a git revision here")
         if _MODULE_REF.match(arg):
-            return _from_function(arg, base)
+            return _from_function(arg, base, tried)
     elif not _FILE_LIKE.search(arg) and arg and not arg.startswith("-"):
         return _recipe(arg, base, tried)
     raise SourceError(f"{arg}: not a config source ({'; '.join(tried)})")
@@ -265,11 +265,14 @@ def _leaf(value: Any, path: str) -> Any:
 
 
 def _is_revision(rev: str, base: Path) -> bool:
-    if not re.match(r"[\w./@^~{}-]+\Z", rev):
-        return False
+    """Whether git itself takes ``rev`` for a commit here (``--end-of-options``: a
+    revision spelled like an option, ``-x``, is a name to look up, never an option)."""
     from cfgdiff import git  # lazily: subprocess is not needed to diff two files
 
-    return git.run(base, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
+    try:
+        return git.run(base, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").returncode == 0
+    except git.GitError:  # no git: nothing is a revision
+        return False
 
 
 def _at_revision(rev: str, rest: str, base: Path) -> Source:
@@ -314,11 +317,20 @@ def _recipe(name: str, base: Path, tried: list[str]) -> Source:
         raise SourceError(str(e)) from None
 
 
-def _from_function(ref: str, base: Path) -> Source:
-    """``package.module:function``: import the module, call the function, write its config."""
+def _from_function(ref: str, base: Path, tried: list[str]) -> Source:
+    """``package.module:function``: import the module, call the function, write its config.
+
+    When no such module exists either, REV:RECIPE with a mistyped revision is the likelier
+    meaning (``master:tiny_lm`` where the branch is ``main``), so both readings are named.
+    """
     from cfgdiff.registry import RecipeError, find
 
+    module = ref.partition(":")[0]
     try:
         return Text(find(ref, base).dumps(), ref)
     except RecipeError as e:
+        missing = e.__cause__
+        if isinstance(missing, ModuleNotFoundError) and missing.name and f"{module}.".startswith(f"{missing.name}."):
+            tried.append(f"no module named {missing.name!r}")
+            raise SourceError(f"{ref}: not a config source ({'; '.join(tried)})") from None
         raise SourceError(str(e)) from None

@@ -465,3 +465,14 @@ def test_a_path_deeper_than_the_limit_is_a_parse_error():
 
 def test_an_empty_config_dumps_as_an_empty_file():
     assert dumps(FlatConfig()) == ""
+
+
+@pytest.mark.parametrize("value", [42, "x", None, 1.5])
+def test_a_value_with_no_fields_is_not_a_config(value):
+    with pytest.raises(CanonicalError, match=r"<root>: .* is not a config"):
+        dumps(value)
+
+
+@pytest.mark.parametrize("value", [[], {}, ()])
+def test_an_empty_container_is_an_empty_config(value):
+    assert dumps(value) == ""

@@ -135,6 +135,17 @@ def test_an_unknown_revision_is_not_taken_for_a_file(repo):
         read("nosuchrev:golden/a.txt", cwd=repo)
 
 
+def test_a_revision_spelled_like_an_option_is_looked_up_not_passed_as_one(repo):
+    with pytest.raises(SourceError, match=r"^--output=x:a.txt: not a config source \(no such file or directory; '--output=x' is not a git revision here\)$"):
+        read("--output=x:a.txt", cwd=repo)
+    assert not (repo / "x").exists()
+
+
+def test_a_mistyped_branch_before_a_recipe_names_both_readings(repo):
+    with pytest.raises(SourceError, match=r"^master2:tiny_lm: not a config source \(.*'master2' is not a git revision here; no module named 'master2'\)$"):
+        read("master2:tiny_lm", cwd=repo)
+
+
 # -- code: module:function, recipes ------------------------------------------------------
 
 
@@ -148,7 +159,7 @@ def test_module_function_builds_the_config(project):
 
 def test_module_function_import_failure_is_one_line_naming_the_module(project):
     root = project()
-    with pytest.raises(SourceError, match=r"no_such_module_xyz.*ModuleNotFoundError") as info:
+    with pytest.raises(SourceError, match=r"no_such_module_xyz:make: .*; no module named 'no_such_module_xyz'\)") as info:
         read("no_such_module_xyz:make", cwd=root)
     assert "\n" not in str(info.value)
 
