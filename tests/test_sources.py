@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cfgdiff.canonical import FlatConfig, Raw, dumps, loads
 from cfgdiff.diff import Text
@@ -258,3 +260,20 @@ def test_a_fifo_is_named_as_such(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
     with pytest.raises(SourceError, match=r"pipe.txt: a named pipe \(FIFO\), not a file"):
         read("pipe.txt", cwd=tmp_path)
+
+
+_KEYS = st.text(alphabet="ab_: .x'\"[]\\\n#=", max_size=5)
+_DOCUMENTS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=3),
+    max_leaves=15,
+).filter(lambda d: isinstance(d, (dict, list)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_DOCUMENTS)
+def test_every_document_round_trips_through_show(document):
+    flat = flatten_document(document)
+    text = dumps(flat)
+    assert loads(text) == flat
+    assert dumps(loads(text)) == text
