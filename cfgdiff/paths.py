@@ -135,7 +135,7 @@ def sort_key(path: str) -> tuple:
 
 @functools.lru_cache(maxsize=65536)
 def _piece_sort_key(piece: str) -> tuple:
-    if "[" not in piece and piece.isidentifier():
+    if "[" not in piece and piece.isidentifier() and piece.isascii():
         return ((0, piece),)
     return tuple(segment_sort_key(s) for s in split(piece))
 
