@@ -69,3 +69,8 @@ def test_a_path_with_more_segments_than_the_limit_is_refused():
 def test_sort_key_agrees_with_splitting_for_paths_with_and_without_quoted_keys():
     some = ["a[10].b", "a[2]", "a.b_c", "a_b", "a['k'].x", "a[(1, 2)]", "b", "a.b[0][1]", "a.b[0]"]
     assert sorted(some, key=paths.sort_key) == sorted(some, key=lambda p: [paths.segment_sort_key(s) for s in paths.split(p)])
+
+
+def test_sort_key_of_a_path_past_the_depth_limit_is_its_text():
+    deep = ".".join(["a"] * 5000)
+    assert paths.sort_key(deep) == ((3, deep),)
