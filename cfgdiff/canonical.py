@@ -440,7 +440,7 @@ def loads(text: str, source: str = "<string>") -> FlatConfig:
     out = FlatConfig()
     out.source = source
     # Values repeat (45,000 fields hold a few hundred distinct values): parse each once.
-    # Lists and dicts are mutable, so each field gets its own.
+    # Containers may be mutable (a list, a tuple holding one), so each field gets its own.
     parsed: dict[str, Any] = {}
     for lineno, path, value in _fields(text, source):
         if path in out:
@@ -451,13 +451,14 @@ def loads(text: str, source: str = "<string>") -> FlatConfig:
                 found = parse_value(value) if value else Raw("")
             except limits.LimitError as e:
                 raise ParseError(f"{source}:{lineno}: {path}: {e}") from None
-            if type(found) not in (list, dict):
+            if type(found) in _IMMUTABLE:
                 parsed[value] = found
         out[path] = found
     return out
 
 
 _UNPARSED = object()
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, Symbol, Raw})
 
 
 def field_lines(text: str) -> list[str]:
