@@ -67,7 +67,8 @@ def test_a_path_with_more_segments_than_the_limit_is_refused():
 
 
 def test_sort_key_agrees_with_splitting_for_paths_with_and_without_quoted_keys():
-    some = ["a[10].b", "a[2]", "a.b_c", "a_b", "a['k'].x", "a[(1, 2)]", "b", "a.b[0][1]", "a.b[0]"]
+    some = ["a[10].b", "a[2]", "a.b_c", "a_b", "a['k'].x", "a[(1, 2)]", "b", "a.b[0][1]", "a.b[0]",
+            "a['k.z'].y", "a['k'][0]", "a['k']", "a['it\\'s'].c", "a[''].b", "a[\"q\"]", "a['k'].y"]
     assert sorted(some, key=paths.sort_key) == sorted(some, key=lambda p: [paths.segment_sort_key(s) for s in paths.split(p)])
 
 
