@@ -471,12 +471,6 @@ _ODD_KEY = re.compile(r"\[(?![0-9'\"(])")  # a key that is neither an index nor 
 _LONG_PATH = 2 * limits.MAX_DEPTH  # a path this short cannot have MAX_DEPTH segments
 
 
-def _needs_path_check(path: str) -> bool:
-    # Ordinary paths (``a.b[0]['k']``) are read as text: splitting 45,000 of them would
-    # cost more than reading the file. An unusual key or a very long path is split.
-    return len(path) > _LONG_PATH or ("[" in path and _ODD_KEY.search(path) is not None)
-
-
 def _fields(text: str, source: str, check: bool = True) -> Iterator[tuple[int, str, str]]:
     section = ""
     for lineno, line in enumerate(text.splitlines(), 1):
@@ -496,7 +490,9 @@ def _fields(text: str, source: str, check: bool = True) -> Iterator[tuple[int, s
             raise ParseError(f"{source}:{lineno}: missing field path before ': ' in {_clip(line)}")
         if section:
             path = f"[{section}]{'' if path[0] == '[' else '/'}{path}"
-        if check and _needs_path_check(path):
+        # Ordinary paths (``a.b[0]['k']``) are read as text: splitting 45,000 of them would
+        # cost more than reading the file. An unusual key or a very long path is split.
+        if check and (len(path) > _LONG_PATH or ("[" in path and _ODD_KEY.search(path))):
             try:
                 _check_path(path)
             except ValueError as e:
