@@ -30,6 +30,7 @@ __all__ = [
     "config_for_function",
     "dump",
     "dumps",
+    "impact",
     "load",
     "loads",
     "recipe",
@@ -43,4 +44,8 @@ def __getattr__(name: str) -> object:
         from cfgdiff.registry import recipe
 
         return recipe
+    if name == "impact":  # the module, callable as the decorator: @cfgdiff.impact(Trainer)
+        import cfgdiff.impact
+
+        return cfgdiff.impact
     raise AttributeError(f"module 'cfgdiff' has no attribute {name!r}")

@@ -233,19 +233,11 @@ _NOT_A_LEAF = object()
 def flatten(value: Any, prefix: str = "") -> FlatConfig:
     """Every field of a config tree as ``{path: value}``, in canonical order.
 
-    An empty list, tuple or dict is an empty config; any other value with no fields
-    (``42``, a string) is a CanonicalError: it is not a config.
+    A value with no fields (``42``) is one field at the empty path.
     """
     _register_optional_types()
     out = FlatConfig()
     _flatten(value, prefix, out, set())
-    if "" in out:
-        leaf = out.pop("")
-        if leaf != type(leaf)() or type(leaf) not in (list, tuple, dict):
-            raise CanonicalError(
-                f"<root>: {format_value(leaf)[:40]} ({type(value).__name__}) is not a config; "
-                "return a Config (or a dataclass, dict or list of fields)"
-            )
     return out
 
 
@@ -334,10 +326,24 @@ def dumps(value: Any, header: str | None = None) -> str:
     if isinstance(value, FlatConfig):
         items = [(path, value[path]) for path in sorted(value, key=paths.sort_key)]
     else:
-        items = flatten(value).items()
+        items = _fields_of_config(value).items()
     lines = [f"# {line}" if line else "#" for line in header.splitlines()] if header else []
     lines.extend(f"{path}: {format_value(v)}" for path, v in items)
     return "\n".join(lines) + "\n" if lines else ""  # an empty config is an empty file
+
+
+def _fields_of_config(value: Any) -> FlatConfig:
+    """The fields :func:`dumps` writes: an empty list, tuple or dict is an empty config;
+    any other value with no fields (``42``, a string) is a CanonicalError, not ``: 42``."""
+    flat = flatten(value)
+    if "" in flat:
+        root = flat.pop("")
+        if type(root) not in (list, tuple, dict) or root:
+            raise CanonicalError(
+                f"<root>: {format_value(root)[:40]} ({type(value).__name__}) is not a config; "
+                "return a Config (or a dataclass, dict or list of fields)"
+            )
+    return flat
 
 
 def dump(value: Any, file: str | os.PathLike, header: str | None = None) -> None:

@@ -115,7 +115,8 @@ def share(recipes: list[RecipeChange], min_recipes: int = MIN_SHARED) -> list[Sh
         wanted = set(keys)
         # The shared entries, with the first recipe's sources and origins (the same code set them).
         only = template.without({entry_key(e) for e in template.entries()} - wanted)
-        shared.append(SharedChange(names, dataclasses.replace(only, unchanged=0)))
+        # The figures of the first recipe are its own, not the shared changes'.
+        shared.append(SharedChange(names, dataclasses.replace(only, unchanged=0, impact=[])))
     said = {key for keys in by_set.values() for key in keys}
     for r in recipes:
         if r.diff is not None:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cfgdiff.errors import CfgdiffError
+
+if TYPE_CHECKING:  # imported by the commands that use them, not on every start
+    from cfgdiff.changes import ChangeSet
+    from cfgdiff.labels import Labeler
 
 #: Failures that are the user's input or environment, not a bug: one line, exit code 2.
 #: Anything else is a bug in cfgdiff and keeps its traceback.
@@ -66,6 +70,16 @@ def use_color(choice: str, stream: Any = None) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+def fail_on_option(fn: Any) -> Any:
+    """``--fail-on LABEL`` (repeatable): exit 1 only for changes carrying one of the labels."""
+    return click.option(
+        "--fail-on",
+        multiple=True,
+        metavar="LABEL",
+        help="Exit 1 only if a change carries LABEL (e.g. breaks-checkpoint; [tool.cfgdiff] labels); repeatable.",
+    )(fn)
+
+
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cfgdiff")
 def main() -> None:
@@ -73,7 +87,9 @@ def main() -> None:
 
     \b
       cfgdiff OLD NEW            what changed between two configs
+      cfgdiff compare A B C ...  the fields that differ among many configs
       cfgdiff show SOURCE        a config's canonical text
+      cfgdiff blame SOURCE       each field's value and the line of code that set it
 
     A SOURCE is a canonical text file (AXLearn golden files too), a .json/.toml/.yaml
     file, a run directory holding config.txt, REV:PATH (a file at a git revision), a
@@ -122,18 +138,24 @@ def format_option(fn: Any) -> Any:
 @click.argument("recipes", nargs=-1)
 @click.option("--staged", is_flag=True, help="Check only if git stages Python, pyproject or golden files (the pre-commit hook).")
 @format_option
+@fail_on_option
 @color_option
 @click.pass_context
-def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt: str, color: str) -> None:
+def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt: str, fail_on: tuple[str, ...], color: str) -> None:
     """Build RECIPES (default: all) and compare each with its golden file.
 
-    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale, 2 trouble.
+    Exit codes: 0 all match, 1 a golden file differs, is missing or is stale (with
+    --fail-on: a change carries one of the labels), 2 trouble.
     """
-    from cfgdiff import golden, hooks, render
+    from cfgdiff import golden, hooks, impact, render
+    from cfgdiff.labels import Labeler
     from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
+    labeler = Labeler.for_project(registry.root)
+    labeler.check(fail_on)
+    impact.load_project(registry.root)
     if staged:
         files = hooks.staged_recipe_files(registry)
         if not files:
@@ -142,7 +164,11 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
         click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking all {len(registry)} recipes")
     report = golden.check(registry, recipes)
     colored = use_color(color) and fmt in ("text", "stat")
-    click.echo(render.write_changes(golden.changeset(report), fmt, color=colored), nl=False, color=colored)
+    changes = golden.changeset(report)
+    labeler.annotate_changes(changes)
+    click.echo(render.write_changes(changes, fmt, color=colored), nl=False, color=colored)
+    if fail_on and report.exit_code != 2:
+        ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
     if staged and report.exit_code == 1:
         click.echo(f"Then stage them: git add {os.path.relpath(registry.golden_dir)}")
     if staged and report.exit_code == 0:
@@ -174,17 +200,32 @@ def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> 
 @main.command("review")
 @click.option("--base", metavar="REV", help="Compare with the merge base of REV (default: the upstream branch, else main).")
 @format_option
+@fail_on_option
 @color_option
-def review_command(base: str | None, fmt: str, color: str) -> None:
+@click.pass_context
+def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tuple[str, ...], color: str) -> None:
     """What this branch does to every recipe's config, for a pull request.
 
-    Exit codes: 0 the review was made, 2 trouble.
+    Exit codes: 0 the review was made (with --fail-on: and no change carries one of the
+    labels), 1 with --fail-on, a change carries one of them, 2 trouble.
     """
-    from cfgdiff import render, review
+    from cfgdiff import impact, render, review
+    from cfgdiff.labels import Labeler
 
+    labeler = Labeler.for_project(".")
+    labeler.check(fail_on)
+    impact.load_project(".")
     colored = use_color(color) and fmt in ("text", "stat")
     changes = review.changeset(review.review(base))
+    labeler.annotate_changes(changes)
     click.echo(render.write_changes(changes, fmt, color=colored, marker=review.MARKER), nl=False, color=colored)
+    if fail_on:
+        ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
+
+
+def _labelled(changes: ChangeSet, labeler: Labeler, fail_on: tuple[str, ...]) -> bool:
+    """Whether a recipe's diff in a change set touches a field carrying one of ``fail_on``."""
+    return any(labeler.fails(r.diff, fail_on) for r in changes.recipes if r.diff)
 
 
 @main.group("hooks")
@@ -308,6 +349,7 @@ def sample(run_dir: str, prompt: str, tokens: int, temperature: float, top_k: in
 @click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
 @click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
 @click.option("--title", help="A heading for --format markdown (e.g. the recipe's name).")
+@fail_on_option
 @color_option
 @click.pass_context
 def diff_command(
@@ -320,44 +362,118 @@ def diff_command(
     ignore: tuple[str, ...],
     only: str | None,
     title: str | None,
+    fail_on: tuple[str, ...],
     color: str,
 ) -> None:
     """What differs between two configs, field by field.
 
-    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different; 2: trouble.
+    OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different
+    (with --fail-on: a change carries one of the labels); 2: trouble.
     """
-    from cfgdiff import sources
+    from cfgdiff import impact, sources
     from cfgdiff.diff import diff
+    from cfgdiff.labels import Labeler
 
     if stat and fmt != "text":
         raise click.UsageError("--stat prints text; leave out --format")
     if title and fmt != "markdown":
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
-    result = diff(sources.read(old), sources.read(new), ignore=ignore, only=only)
+    labeler = Labeler.for_project(".")
+    labeler.check(fail_on)
+    impact.load_project(".")
+    result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
     if not quiet:
-        from cfgdiff import render
+        from cfgdiff import render, runs
 
+        # Two run directories: what each run achieved heads the field diff.
+        outcomes = [runs.read_outcome(old), runs.read_outcome(new)] if runs.is_run_dir(old) and runs.is_run_dir(new) else None
         colored = use_color(color) and fmt == "text"
         if stat:
             text = render.render_stat(result, color=colored)
         elif fmt == "markdown":
-            text = render.render_markdown(result, title=title)
+            text = render.render_markdown(result, title=title, outcomes=outcomes)
         elif fmt == "json":
-            text = render.render_json(result)
+            text = render.render_json(result, outcomes=outcomes)
         else:
-            text = render.render_text(result, color=colored)
+            text = render.render_text(result, color=colored, outcomes=outcomes)
         click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
+    ctx.exit(1 if (labeler.fails(result, fail_on) if fail_on else result) else 0)
+
+
+@main.command("compare")
+@click.argument("sources", metavar="SOURCE...", nargs=-1)
+@click.option("--baseline", metavar="SOURCE", help="The first column; the others show a value only where it differs "
+              "from the baseline's (an empty cell: the same).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "csv", "json"]), default="text", show_default=True,
+              help="text for a terminal (long values cut), markdown for a pull request, csv and json for programs.")
+@click.option("--ignore", multiple=True, metavar="GLOB", help="Leave out paths matching GLOB (* matches anything; repeatable).")
+@click.option("--only", metavar="PREFIX", help="Compare only the subtree at PREFIX (e.g. model.decoder).")
+@click.option("--title", help="A heading for --format markdown.")
+@color_option
+@click.pass_context
+def compare_command(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    baseline: str | None,
+    fmt: str,
+    ignore: tuple[str, ...],
+    only: str | None,
+    title: str | None,
+    color: str,
+) -> None:
+    """One table of the fields that differ among many configs: a column per SOURCE.
+
+    \b
+      cfgdiff compare tiny_lm small_lm gpt2_small llama_1b llama_7b
+      cfgdiff compare runs/* --baseline runs/base --only optimizer
+      cfgdiff compare runs/* --format csv > sweep.csv
+
+    Unchanged fields are counted, not shown; a field a config lacks is '(absent)'.
+    Run directories also show their outcomes (final and eval loss, steps, median tokens/s
+    and MFU, corpus hash, jax version) from metrics.jsonl and data.json.
+    Exit code 0: all the same; 1: some field differs; 2: trouble.
+    """
+    from cfgdiff.compare import compare_sources
+    from cfgdiff.render import table
+
+    if title and fmt != "markdown":
+        raise click.UsageError("--title heads a markdown comment; add --format markdown")
+    result = compare_sources(sources, baseline=baseline, ignore=ignore, only=only)
+    colored = use_color(color) and fmt == "text"
+    if fmt == "markdown":
+        text = table.render_table_markdown(result, title=title)
+    elif fmt == "csv":
+        text = table.render_table_csv(result)
+    elif fmt == "json":
+        text = table.render_table_json(result)
+    else:
+        text = table.render_table_text(result, color=colored)
+    click.echo(text, nl=False, color=colored)
     ctx.exit(1 if result else 0)
 
 
 @main.command("show")
 @click.argument("source", metavar="SOURCE")
 @click.option("--textconv", is_flag=True, help="For git's textconv: never fail; print input that is not a config unchanged.")
+@click.option("--non-default", is_flag=True,
+              help="Only the fields the code set, not those at their declared default (a recipe's own settings).")
+@click.option("--impact", "figures", is_flag=True, help="Print the config's impact figures (parameters, tokens per step, ...) instead.")
 @color_option
-def show(source: str, textconv: bool, color: str) -> None:
+def show(source: str, textconv: bool, non_default: bool, figures: bool, color: str) -> None:
     """A config's canonical text: one sorted 'path: value' line per field."""
     from cfgdiff import canonical, sources
 
+    if textconv and non_default:
+        raise click.UsageError("--textconv prints whole files; leave out --non-default")
+    if figures:
+        if textconv:
+            raise click.UsageError("--impact and --textconv do not go together")
+        from cfgdiff import impact
+
+        impact.load_project(".")
+        for line in impact.table(impact.describe(sources.resolve(source))):
+            click.echo(line)
+        return
     if textconv:
         try:
             text = canonical.dumps(sources.resolve(source)) if os.path.getsize(source) else ""
@@ -367,13 +483,78 @@ def show(source: str, textconv: bool, color: str) -> None:
             return
         click.echo(text, nl=False)
         return
-    text = canonical.dumps(sources.resolve(source))
+    flat = sources.resolve(source)
+    if non_default:
+        from cfgdiff import blame
+
+        text = blame.format_non_default(flat)
+    else:
+        text = canonical.dumps(flat)
     colored = use_color(color)
     if colored:
         from cfgdiff.render import highlight_canonical
 
         text = highlight_canonical(text, color=True)
     click.echo(text, nl=False, color=colored)
+
+
+# -- where values came from: cfgdiff.provenance / blame ---------------------------------
+
+
+@main.command("blame")
+@click.argument("source", metavar="SOURCE")
+@click.argument("prefix", metavar="[PATH_PREFIX]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: aligned columns for a terminal; json: for programs.")
+@color_option
+def blame_command(source: str, prefix: str | None, fmt: str, color: str) -> None:
+    """Every field of SOURCE with its value and the line of code that set it.
+
+    \b
+      cfgdiff blame tiny_lm model          who set each model.* field
+      cfgdiff blame HEAD~3:tiny_lm         the same, in the code at HEAD~3
+
+    A field never set shows 'default, FILE:LINE', where its target declares it. SOURCE must
+    be built by cfgdiff (a recipe, package.module:function, REV:RECIPE): files have no origins.
+    """
+    from cfgdiff import blame, sources
+
+    flat = blame.select(sources.resolve(source), prefix)
+    if fmt == "json":
+        click.echo(blame.format_json(flat), nl=False)
+        return
+    colored = use_color(color)
+    click.echo(blame.format_text(flat, color=colored), nl=False, color=colored)
+
+
+@main.command("explain")
+@click.argument("source", metavar="SOURCE")
+@click.argument("path", metavar="PATH")
+def explain_command(source: str, path: str) -> None:
+    """What the field PATH of SOURCE configures, and where its value came from.
+
+    \b
+      cfgdiff explain tiny_lm model.norm_eps
+
+    Names the target class or function, the parameter, its annotation, declared default and
+    docstring line. SOURCE is a recipe name or package.module:function.
+    """
+    from cfgdiff import blame, provenance
+    from cfgdiff.config import ConfigBase
+    from cfgdiff.registry import find
+
+    try:
+        recipe = find(source)
+    except CfgdiffError as e:
+        raise provenance.ProvenanceError(f"{source}: explain builds a recipe here (a name or package.module:function): {e}") from None
+    tree = recipe.build()
+    if not isinstance(tree, ConfigBase):
+        raise provenance.ProvenanceError(f"{source}: the recipe returns a {type(tree).__name__}, not a config")
+    try:
+        explanation = provenance.explain(tree, path)
+    except provenance.ProvenanceError as e:
+        raise provenance.ProvenanceError(f"{source}: {e}") from None
+    click.echo(blame.format_explanation(explanation), nl=False)
 
 
 @main.command("git-setup")

@@ -21,6 +21,13 @@ Two styles, one implementation:
 A field without a default holds :data:`REQUIRED`; instantiating a config with a REQUIRED
 field left unset is an error naming the field's full path. Every error says which field
 and what to type instead.
+
+Every config remembers where each field got its value (see :mod:`cfgdiff.provenance`):
+each way of setting a field (``Config(...)`` keywords, ``.set``, attribute assignment,
+``set_path``, ``clone(**overrides)``) records its caller's file, line and function, found
+with one ``sys._getframe`` at a depth known per entry point, so building stays cheap. A
+field never set has no record: its origin is the line that declares its default, looked
+up only when someone asks.
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ import copy
 import difflib
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, Union
+from types import FrameType
+from typing import Any, NamedTuple, TypeVar, Union
 
 from cfgdiff import paths
 from cfgdiff.errors import CfgdiffError
@@ -74,6 +83,32 @@ Required = Union[T, RequiredFieldValue]
 """Type hint for a field that may still be REQUIRED: ``vocab_size: Required[int] = REQUIRED``."""
 
 
+class DeclaredDefault(NamedTuple):
+    """Origin record of a config copied from a field's declared default: ``owner`` declares ``name``.
+
+    ``owner`` is a Config class (a :class:`Configurable`'s fields) or a signature config's target.
+    """
+
+    owner: Any
+    name: str
+
+
+#: Whether setting a field records its origin; :func:`cfgdiff.provenance.disabled` turns it off.
+_recording = True
+
+
+Site = tuple[str, int, str]
+"""Where a field was set: (file, line, function's qualified name); plain data, so configs still pickle."""
+
+
+def _site(frame: FrameType) -> Site | None:
+    """The origin record of a field set from ``frame``."""
+    if not _recording:
+        return None
+    code = frame.f_code
+    return (code.co_filename, frame.f_lineno, code.co_qualname)
+
+
 def _did_you_mean(name: str, choices: Iterator[str] | list[str]) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -91,6 +126,8 @@ class ConfigBase:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_fields", {})
+        # field name (or target key) -> where its value was set; absent: the declared default.
+        object.__setattr__(self, "_origins", {})
 
     # -- the target ---------------------------------------------------------------
     @property
@@ -111,9 +148,18 @@ class ConfigBase:
             raise self._unknown(name) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name not in self._fields and (not self._accepts_any_field() or name == self.target_key):
-            raise self._unknown(name)
+        self._assign(name, value, _site(sys._getframe(1)))
+
+    def _assign(self, name: str, value: Any, site: Site | None) -> None:
+        if name not in self._fields:
+            self._check_new_field(name)
         self._fields[name] = value
+        if site is not None:
+            self._origins[name] = site
+
+    def _check_new_field(self, name: str) -> None:
+        if not self._accepts_any_field() or name == self.target_key:
+            raise self._unknown(name)
 
     def __delattr__(self, name: str) -> None:
         raise ConfigError(f"{self._describe()}: fields cannot be deleted; set {name}=... instead")
@@ -140,26 +186,39 @@ class ConfigBase:
 
     def set(self: C, **kwargs: Any) -> C:
         """Set fields and return this config: ``cfg.set(learning_rate=0.1)``."""
-        for name, value in kwargs.items():
-            setattr(self, name, value)
+        return self._set_from(_site(sys._getframe(1)), kwargs)
+
+    def _set_from(self: C, site: Site | None, kwargs: dict[str, Any]) -> C:
+        fields = self._fields
+        for name in kwargs:
+            if name not in fields:
+                self._check_new_field(name)
+        fields.update(kwargs)
+        if site is not None:
+            self._origins.update(dict.fromkeys(kwargs, site))
         return self
 
     def clone(self: C, **kwargs: Any) -> C:
-        """A deep copy (configs shared inside it stay shared), then ``set(**kwargs)``."""
-        return copy.deepcopy(self).set(**kwargs)
+        """A deep copy (configs shared inside it stay shared, origins kept), then ``set(**kwargs)``."""
+        return copy.deepcopy(self)._set_from(_site(sys._getframe(1)), kwargs)
 
     def set_path(self, path: str, value: Any) -> None:
         """Set a field by its full path: ``cfg.set_path('model.layers[0].dim', 64)``."""
+        site = _site(sys._getframe(1))
         segments = paths.split(path)
         node: Any = self
         walked = ""
+        # The config field holding the innermost container: an item set there is that field's change.
+        owner: tuple[ConfigBase, str] | None = None
         for segment in segments[:-1]:
+            if isinstance(node, ConfigBase):
+                owner = (node, segment)  # type: ignore[assignment]
             node = _child(node, segment, walked)
             walked = paths.join(walked, segment)
         last = segments[-1]
         if isinstance(node, ConfigBase) and isinstance(last, str):
             try:
-                setattr(node, last, value)
+                node._assign(last, value, site)
             except UnknownFieldError:
                 raise UnknownFieldError(
                     f"unknown field {path!r}: {_describe_at(node, walked)} has no field {last!r}"
@@ -167,8 +226,10 @@ class ConfigBase:
                 ) from None
         elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
             node[last] = value
+            _record_item_change(owner, site)
         elif isinstance(node, dict) and isinstance(last, paths.Key) and last.key in node:
             node[last.key] = value
+            _record_item_change(owner, site)
         else:
             raise UnknownFieldError(f"unknown field {path!r}: cannot set {paths.join('', last)!s} there")
 
@@ -180,12 +241,6 @@ class ConfigBase:
         """
         for name, value in self._fields.items():
             _visit(paths.join(prefix, name), value, fn)
-
-    def to_flat_dict(self) -> dict[str, Any]:
-        """``{path: value}`` exactly as ``canonical.loads(canonical.dumps(self))`` reads it."""
-        from cfgdiff import canonical
-
-        return canonical.flatten(self)
 
     def __eq__(self, other: object) -> bool:
         if type(self) is not type(other):
@@ -214,6 +269,19 @@ class _BuildMemo:
     def __init__(self) -> None:
         self.built: dict[int, Any] = {}
         self.active: set[int] = set()
+
+
+def _record_item_change(owner: tuple[ConfigBase, str] | None, site: Site | None) -> None:
+    if owner is not None and site is not None:
+        owner[0]._origins[owner[1]] = site
+
+
+def _copy_default(default: Any, owner: Any, name: str) -> Any:
+    """A fresh copy of a mutable declared default; a config copied so remembers it is that default."""
+    value = copy.deepcopy(default)
+    if isinstance(value, ConfigBase):
+        value._origins[value.target_key] = DeclaredDefault(owner, name)
+    return value
 
 
 def _child(node: Any, segment: paths.Segment, walked: str) -> Any:
@@ -323,20 +391,33 @@ class _SignatureConfig(ConfigBase):
     """Fields taken from the signature of a class or function."""
 
     def __init__(self, target: Callable[..., Any], /, **kwargs: Any) -> None:
+        site = _site(sys._getframe(1))
         super().__init__()
         if not callable(target):
             raise ConfigError(f"{type(self).__name__} needs a class or function, got {target!r}")
         object.__setattr__(self, "_target", target)
+        target_key = self.target_key
         try:
-            fields = _signature_fields(target, self.target_key)
+            fields = _signature_fields(target, target_key)
         except TypeError:  # an unhashable callable object: read its signature uncached
-            fields = _signature_fields.__wrapped__(target, self.target_key)
+            fields = _signature_fields.__wrapped__(target, target_key)
         defaults, var_keyword, positional_only = fields
         object.__setattr__(self, "_var_keyword", var_keyword)
         object.__setattr__(self, "_positional_only", positional_only)
         for name, default in defaults.items():
-            self._fields[name] = default if type(default) in _IMMUTABLE else copy.deepcopy(default)
-        self.set(**kwargs)
+            self._fields[name] = default if type(default) in _IMMUTABLE else _copy_default(default, target, name)
+        if site is not None:
+            self._origins[target_key] = site  # the target line: where the config was created
+        self._set_from(site, kwargs)
+
+    @classmethod
+    def _create(cls, target: Callable[..., Any], frame: FrameType) -> Any:
+        """A config of ``target`` created, for provenance, by the code running in ``frame``."""
+        config = cls(target)
+        site = _site(frame)
+        if site is not None:
+            config._origins[config.target_key] = site
+        return config
 
     @property
     def target_key(self) -> str:  # type: ignore[override]
@@ -355,6 +436,7 @@ class _SignatureConfig(ConfigBase):
         for slot in ("_target", "_var_keyword", "_positional_only"):
             object.__setattr__(clone, slot, getattr(self, slot))
         object.__setattr__(clone, "_fields", copy.deepcopy(self._fields, memo))
+        object.__setattr__(clone, "_origins", dict(self._origins))
         return clone
 
     def _call_args(self, memo: _BuildMemo, path: str, extra: dict[str, Any]) -> tuple[list, dict]:
@@ -420,17 +502,21 @@ def config_for_class(cls: type) -> ConfigBase:
     For a :class:`Configurable` this is its ``default_config()``.
     """
     if inspect.isclass(cls) and issubclass(cls, Configurable):
-        return cls.default_config()
+        config = cls.default_config()
+        site = _site(sys._getframe(1))
+        if site is not None:
+            config._origins["klass"] = site
+        return config
     if not inspect.isclass(cls):
         raise ConfigError(f"config_for_class needs a class, got {cls!r}; use config_for_function")
-    return Config(cls)
+    return Config._create(cls, sys._getframe(1))
 
 
 def config_for_function(fn: Callable[..., Any]) -> Config:
     """AXLearn's name for a function config: ``instantiate()`` calls ``fn(**fields)``."""
     if inspect.isclass(fn):
         raise ConfigError(f"config_for_function needs a function, got class {fn.__qualname__}; use config_for_class")
-    return Config(fn)
+    return Config._create(fn, sys._getframe(1))
 
 
 # -- declared configs: Configurable ---------------------------------------------------
@@ -447,26 +533,38 @@ class InstantiableConfig(ConfigBase):
     """
 
     _declared: dict[str, Any] = {"klass": REQUIRED}
+    #: For each field, the Config class whose body declares its default (for provenance).
+    _declared_in: dict[str, type] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         declared = dict(cls._declared)
+        declared_in = dict(cls._declared_in)
         for name in inspect.get_annotations(cls):
             if name.startswith("_"):
                 continue
             declared[name] = cls.__dict__.get(name, REQUIRED)
+            declared_in[name] = cls
         # A plain class attribute overriding an inherited field changes its default.
         for name in list(cls.__dict__):
-            if name in declared and name != "_declared":
+            if name in declared and name not in ("_declared", "_declared_in"):
                 declared[name] = cls.__dict__[name]
+                declared_in[name] = cls
                 delattr(cls, name)
         cls._declared = declared
+        cls._declared_in = declared_in
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
+        owner = type(self)
         for name, default in self._declared.items():
-            self._fields[name] = copy.deepcopy(default)
-        self.set(**kwargs)
+            self._fields[name] = default if type(default) in _IMMUTABLE else _copy_default(default, owner, name)
+        self._set_from(_site(sys._getframe(1)), kwargs)
+
+    @classmethod
+    def _create(cls, frame: FrameType, **kwargs: Any) -> Any:
+        """A config set up with ``kwargs``, for provenance, by the code running in ``frame``."""
+        return cls()._set_from(_site(frame), kwargs)
 
     @property
     def target(self) -> Any:
@@ -476,6 +574,7 @@ class InstantiableConfig(ConfigBase):
         clone = object.__new__(type(self))
         memo[id(self)] = clone
         object.__setattr__(clone, "_fields", copy.deepcopy(self._fields, memo))
+        object.__setattr__(clone, "_origins", dict(self._origins))
         return clone
 
     def _describe(self) -> str:
@@ -512,7 +611,7 @@ class Configurable:
     @classmethod
     def default_config(cls) -> Any:
         """A fresh config of this class with its declared defaults."""
-        return cls.Config(klass=cls)
+        return cls.Config._create(sys._getframe(1), klass=cls)
 
     def __init__(self, cfg: Configurable.Config) -> None:
         self._config = cfg.clone()

@@ -154,6 +154,10 @@ class Diff:
     unchanged: int = 0
     old_source: str = "<old>"
     new_source: str = "<new>"
+    #: What the change does to the run: ``impact.FigureChange``s (``diff(..., impact=True)``).
+    impact: list[Any] = field(default_factory=list, compare=False)
+    #: ``{path: labels}`` of labelled fields, paths as in this diff (``labels.Labeler.annotate``).
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     def __bool__(self) -> bool:
         """True when anything differs."""
@@ -251,7 +255,7 @@ def type_name(value: Any) -> str:
 ConfigLike = Union[FlatConfig, Text, str, "os.PathLike[str]", Any]
 
 
-def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: str | None = None) -> Diff:
+def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: str | None = None, impact: bool = False) -> Diff:
     """Compare two configs field by field.
 
     Each side is a :class:`FlatConfig`, a :class:`Text`, canonical text as a ``str``, a
@@ -259,10 +263,12 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     ``ignore`` drops paths matching any glob (``*`` matches any text; a pattern that
     matches a node drops its subtree); ``only`` keeps the subtree at one path prefix.
     Raises ParseError (``FILE:LINE: ...``) for malformed text, FilterError when ``only``
-    selects nothing on either side.
+    selects nothing on either side. With ``impact``, ``Diff.impact`` lists the figures
+    (:mod:`cfgdiff.impact`) that moved between the whole configs, filters aside.
     """
     old_side = _lines_of(old, "<old>")
     new_side = _lines_of(new, "<new>")
+    whole = (old_side, new_side)
     keep = path_filter(ignore=ignore, only=only)
     if keep is not None:
         old_side = old_side.filtered(keep)
@@ -273,6 +279,10 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     origins = _Origins(getattr(old, "origins", None), getattr(new, "origins", None))
     result = _diff_sides(old_side, new_side, origins)
     result.old_source, result.new_source = old_side.source, new_side.source
+    if impact and result:
+        from cfgdiff.impact import LinesView, changes
+
+        result.impact = changes(LinesView(whole[0]), LinesView(whole[1]))
     return result
 
 
@@ -299,7 +309,7 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
     """A ``path -> bool`` keep-predicate for ``--ignore``/``--only``, or None to keep all."""
     if not ignore and not only:
         return None
-    ignored = re.compile("|".join(f"(?:{_glob_regex(g)})" for g in ignore) + r"(?=[.\[/]|\Z)") if ignore else None
+    ignored = glob_matcher(ignore) if ignore else None
     if only:
         prefix = only.rstrip("./")
         starts = tuple(prefix + sep for sep in ".[/") if prefix else ("",)
@@ -308,6 +318,16 @@ def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
             return False
         return ignored is None or ignored.match(path) is None
     return keep
+
+
+def glob_matcher(globs: Sequence[str]) -> re.Pattern[str]:
+    """A pattern whose ``match(path)`` says whether a path is at or under a path matching any glob.
+
+    ``*`` matches any text, ``?`` one character, and a glob matches whole path segments:
+    ``model.dim`` matches ``model.dim`` and ``model.dim.x``, not ``model.dimension``.
+    """
+    # The group matters: an end-of-segment check after a bare alternation binds to the last glob only.
+    return re.compile("(?:" + "|".join(_glob_regex(g) for g in globs) + r")(?=[.\[/]|\Z)")
 
 
 def _glob_regex(glob: str) -> str:

@@ -165,8 +165,10 @@ def _compare(registry: Registry, name: str) -> Entry:
     Status: same | changed | reformatted (fields equal, text not) | missing | unreadable | error.
     """
     path = golden_path(registry, name)
+    recipe = registry[name]
     try:
-        text = registry[name].dumps(header=header(name))
+        tree = recipe.build()
+        text = recipe.dumps(header(name), tree)
     except RecipeError as e:
         return Entry(name, "error", path, error=str(e))
     try:
@@ -177,7 +179,9 @@ def _compare(registry: Registry, name: str) -> Entry:
     if golden_text == text:  # the common case, decided without parsing anything
         return Entry(name, "same", path, text=text)
     try:
-        found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"))
+        # Where the new values were set is worth its cost only for a recipe that moved.
+        new = Text(text, f"recipe {name}", recipe.origins(tree, registry.root))
+        found = diff(Text(golden_text, _display(path)), new, impact=True)
     except ParseError as e:
         return Entry(name, "unreadable", path, text=text, error=str(e))
     return Entry(name, "changed" if found else "reformatted", path, text, golden_text, found)

@@ -5,6 +5,8 @@ A project names its recipe modules and golden folder in ``pyproject.toml``::
     [tool.cfgdiff]
     recipes = ["myproject.recipes"]     # modules, imported from the project root
     golden_dir = "golden_configs"       # default
+    impact = ["myproject.impacts"]      # figures per target (cfgdiff.impact)
+    labels = {"breaks-checkpoint" = ["model.*_dim"]}   # path globs -> label (cfgdiff.labels)
 
 A recipe module lists its recipes either way (or both):
 
@@ -39,7 +41,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from cfgdiff.canonical import FlatConfig, dumps, loads
+from cfgdiff.canonical import FlatConfig, Text, dumps, loads
 from cfgdiff.config import ConfigBase
 from cfgdiff.errors import CfgdiffError
 
@@ -48,6 +50,7 @@ RecipeFn = Callable[[], Any]
 #: cfgdiff's own recipes, used when no pyproject.toml with [tool.cfgdiff] is found.
 BUILTIN_MODULES = ("cfgdiff.recipes.lm",)
 DEFAULT_GOLDEN_DIR = "golden_configs"
+SETTINGS_KEYS = ("recipes", "golden_dir", "impact", "labels")
 
 # Frames in these files are cfgdiff's machinery, not the place a recipe went wrong.
 _LIBRARY_FILES = {
@@ -83,17 +86,33 @@ class Recipe:
         except Exception as e:  # a recipe is user code: anything it raises is reported, not a crash
             raise self.error(e) from e
 
-    def dumps(self, header: str | None = None) -> str:
-        """The canonical text of the built config (see :func:`cfgdiff.canonical.dumps`)."""
-        tree = self.build()
+    def dumps(self, header: str | None = None, tree: Any = None) -> str:
+        """The canonical text of the built config (or of ``tree``, a config it built already)."""
+        tree = self.build() if tree is None else tree
         try:
             return dumps(tree, header=header)
         except Exception as e:
             raise self.error(e) from e
 
-    def flat(self) -> FlatConfig:
-        """The built config as a FlatConfig, exactly as its golden file would read."""
-        return loads(self.dumps(), source=f"recipe {self.name}")
+    def origins(self, tree: Any, root: str | os.PathLike | None = None) -> dict[str, Any] | None:
+        """Where each field of the built ``tree`` was set (:func:`cfgdiff.provenance.origins`),
+        files relative to ``root`` (default: the project root found from the current
+        directory); None when the recipe returns something other than a config."""
+        from cfgdiff import provenance
+
+        return provenance.origins(tree, root) if isinstance(tree, ConfigBase) else None
+
+    def text(self, source: str | None = None, root: str | os.PathLike | None = None) -> Text:
+        """The canonical text of the built config, with where each field was set."""
+        tree = self.build()
+        return Text(self.dumps(tree=tree), source or f"recipe {self.name}", self.origins(tree, root))
+
+    def flat(self, root: str | os.PathLike | None = None) -> FlatConfig:
+        """The built config as a FlatConfig, exactly as its golden file would read, with its origins."""
+        text = self.text(root=root)
+        flat = loads(text.text, source=text.source)
+        flat.origins = text.origins
+        return flat
 
     def error(self, e: BaseException) -> RecipeError:
         """``e`` as this recipe's one-line error."""
@@ -244,9 +263,9 @@ def find_settings(start: str | os.PathLike = ".") -> tuple[Path | None, dict[str
 
 def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[str, ...], str]:
     where = f"{_display(pyproject)}: [tool.cfgdiff]"
-    unknown = set(settings) - {"recipes", "golden_dir"}
+    unknown = set(settings) - set(SETTINGS_KEYS)
     if unknown:
-        raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: recipes, golden_dir")
+        raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: {', '.join(SETTINGS_KEYS)}")
     modules = settings.get("recipes", [])
     if isinstance(modules, str):
         modules = [modules]
@@ -257,7 +276,33 @@ def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[st
         raise RecipeError(f"{where} golden_dir must be a folder relative to the project, like \"golden_configs\"")
     if os.path.normpath(golden).split(os.sep)[0] == "..":  # golden update would write outside the project
         raise RecipeError(f"{where} golden_dir {golden!r} is outside the project; name a folder inside it")
+    impact_modules(pyproject, settings)
+    label_rules(pyproject, settings)
     return tuple(modules), golden
+
+
+def impact_modules(pyproject: Path, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """``[tool.cfgdiff] impact``: modules registering impact figures (see :mod:`cfgdiff.impact`)."""
+    modules = settings.get("impact", [])
+    if isinstance(modules, str):
+        modules = [modules]
+    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
+        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] impact must be a list of module names, like impact = [\"myproject.impacts\"]")
+    return tuple(modules)
+
+
+def label_rules(pyproject: Path, settings: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """``[tool.cfgdiff] labels``: ``{label: [path glob, ...]}`` (see :mod:`cfgdiff.labels`)."""
+    rules = settings.get("labels", {})
+    example = 'like labels = {"breaks-checkpoint" = ["model.*_dim"]}'
+    if not isinstance(rules, dict):
+        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] labels must be a table of label = [path globs], {example}")
+    for label, globs in rules.items():
+        if isinstance(globs, str):
+            globs = [globs]
+        if not label or any(c.isspace() or c == "," for c in label) or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+            raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] labels.{label}: a label (no spaces or commas) takes a list of path globs, {example}")
+    return {label: tuple([globs] if isinstance(globs, str) else globs) for label, globs in rules.items()}
 
 
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")

@@ -135,7 +135,7 @@ def review(base: str | None = None, start: str = ".") -> Review:
 
     for item in reviews.values():
         if item.old is not None and item.new is not None:
-            item.diff = diff(item.old, item.new)
+            item.diff = diff(item.old, item.new, impact=True)
         if item.status != "error":
             item.status = _status(item, registry)
         if item.name in registry and item.new is not None:

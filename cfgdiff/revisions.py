@@ -17,9 +17,12 @@ from pathlib import Path
 
 from cfgdiff import git
 from cfgdiff.canonical import FlatConfig, loads
+from cfgdiff.provenance import Origin
 from cfgdiff.registry import RecipeError, find_settings
 
-# Runs in the worktree with the code at that revision; prints {name: {"text"|"error": ...}}.
+# Runs in the worktree with the code at that revision; prints {name: {"text"|"error": ...}},
+# with "origins" ({path: Origin fields}, files relative to the worktree's project root)
+# when the code there records provenance.
 # A module found outside the worktree (an installed or editable copy filling a gap in an
 # old revision) is not the code at that revision: such a recipe counts as absent there.
 _AT_REVISION = """\
@@ -42,7 +45,12 @@ for name in sys.argv[2:]:
         out[name] = {"error": registry.unknown(name)} if registry.errors else {"absent": True}
         continue
     try:
-        out[name] = {"text": registry[name].dumps()}
+        if hasattr(recipe, "text"):
+            text = recipe.text(root=registry.root)
+            origins = text.origins and {path: vars(o) for path, o in text.origins.items()}
+            out[name] = {"text": text.text, "origins": origins}
+        else:  # code from before provenance
+            out[name] = {"text": recipe.dumps()}
     except Exception as e:
         out[name] = {"error": " ".join(str(e).split())}
 json.dump(out, sys.stdout)
@@ -67,7 +75,8 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
     """Several recipes built at ``rev`` in one worktree and one subprocess.
 
     Each name maps to its FlatConfig, a RecipeError if it failed to build, or None if the
-    code at ``rev`` has no such recipe. Raises RecipeError when the recipes cannot be
+    code at ``rev`` has no such recipe. A FlatConfig's ``origins`` name files as they are at
+    ``rev`` (None when the code there does not record provenance). Raises RecipeError when the recipes cannot be
     loaded at all there.
     """
     start_dir = Path(start).resolve()
@@ -105,7 +114,9 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
         if "absent" in entry:
             out[name] = None
         elif "text" in entry:
-            out[name] = loads(entry["text"], source=f"{rev}:{name}")
+            flat = out[name] = loads(entry["text"], source=f"{rev}:{name}")
+            if entry.get("origins") is not None:
+                flat.origins = {path: Origin(**fields) for path, fields in entry["origins"].items()}
         else:
             out[name] = RecipeError(f"at {rev}: {entry['error']}")
     return out

@@ -48,7 +48,9 @@ def resolve(arg: str, *, cwd: str | os.PathLike | None = None) -> FlatConfig:
     """
     found = read(arg, cwd=cwd)
     if isinstance(found, Text):
-        return canonical.loads(found.text, found.source)
+        flat = canonical.loads(found.text, found.source)
+        flat.origins = found.origins
+        return flat
     return found
 
 
@@ -305,6 +307,7 @@ def _at_revision(rev: str, rest: str, base: Path) -> Source:
 
 
 def _recipe(name: str, base: Path, tried: list[str]) -> Source:
+    from cfgdiff.provenance import project_root as provenance_root
     from cfgdiff.registry import RecipeError, discover
 
     try:
@@ -312,7 +315,7 @@ def _recipe(name: str, base: Path, tried: list[str]) -> Source:
         if name not in registry:
             tried.append(registry.unknown(name))
             raise SourceError(f"{name}: not a config source ({'; '.join(tried)})")
-        return Text(registry[name].dumps(), f"recipe {name}")
+        return registry[name].text(f"recipe {name}", provenance_root(base))
     except RecipeError as e:
         raise SourceError(str(e)) from None
 
@@ -323,11 +326,12 @@ def _from_function(ref: str, base: Path, tried: list[str]) -> Source:
     When no such module exists either, REV:RECIPE with a mistyped revision is the likelier
     meaning (``master:tiny_lm`` where the branch is ``main``), so both readings are named.
     """
+    from cfgdiff.provenance import project_root as provenance_root
     from cfgdiff.registry import RecipeError, find
 
     module = ref.partition(":")[0]
     try:
-        return Text(find(ref, base).dumps(), ref)
+        return find(ref, base).text(ref, provenance_root(base))
     except RecipeError as e:
         missing = e.__cause__
         if isinstance(missing, ModuleNotFoundError) and missing.name and f"{module}.".startswith(f"{missing.name}."):

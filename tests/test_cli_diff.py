@@ -44,7 +44,10 @@ def test_exit_code_0_when_same(files):
 def test_exit_code_1_when_different_with_the_diff_on_stdout(files):
     result = cfgdiff("old.txt", "new.txt")
     assert result.exit_code == 1
-    assert result.stdout == "# model (1 changed)\n  ~ model.dim: 8 -> 16\n1 changed, 0 added, 0 removed (2 unchanged)\n"
+    assert result.stdout == (
+        "# model (1 changed)\n  ~ model.dim: 8 -> 16  [breaks-checkpoint]\n"
+        "1 changed, 0 added, 0 removed (2 unchanged); labelled: 1 breaks-checkpoint\n"
+    )
     assert result.stderr == ""
 
 
@@ -89,7 +92,9 @@ def test_quiet_prints_nothing_and_keeps_the_exit_code(files):
 
 
 def test_stat_prints_counts_per_subtree(files):
-    assert cfgdiff("--stat", "old.txt", "new.txt").stdout == " model | 1 ~\n 1 subtree: 1 changed, 0 added, 0 removed (2 unchanged)\n"
+    assert cfgdiff("--stat", "old.txt", "new.txt").stdout == (
+        " model | 1 ~\n 1 subtree: 1 changed, 0 added, 0 removed (2 unchanged); labelled: 1 breaks-checkpoint\n"
+    )
 
 
 def test_stat_with_another_format_is_a_usage_error(files):
@@ -101,15 +106,18 @@ def test_stat_with_another_format_is_a_usage_error(files):
 def test_json_format(files):
     result = cfgdiff("--format", "json", "old.txt", "new.txt")
     data = json.loads(result.stdout)
-    assert data["changed"] == [{"path": "model.dim", "old": 8, "new": 16}]
+    assert data["changed"] == [{"path": "model.dim", "old": 8, "new": 16, "labels": ["breaks-checkpoint"]}]
     assert data["sources"] == {"old": "old.txt", "new": "new.txt"}
     assert result.exit_code == 1
 
 
 def test_markdown_format(files):
     out = cfgdiff("--format", "markdown", "old.txt", "new.txt").stdout
-    assert out.startswith("<!-- cfgdiff-diff -->\n### cfgdiff: `old.txt` → `new.txt`\n\n**1 changed, 0 added, 0 removed (2 unchanged)**\n")
-    assert "```diff\n- model.dim: 8\n+ model.dim: 16\n```" in out
+    assert out.startswith(
+        "<!-- cfgdiff-diff -->\n### cfgdiff: `old.txt` → `new.txt`\n\n"
+        "**1 changed, 0 added, 0 removed (2 unchanged); labelled: 1 breaks-checkpoint**\n"
+    )
+    assert "```diff\n- model.dim: 8\n+ model.dim: 16  [breaks-checkpoint]\n```" in out
 
 
 def test_markdown_title_heads_the_comment(files):
@@ -141,7 +149,7 @@ def test_colour_is_off_in_a_pipe_on_when_asked_and_off_with_no_color(files, monk
 def test_documents_and_text_compare_by_the_same_paths(files):
     (files / "new.json").write_text('{"model": {"dim": 16, "heads": 2}, "steps": 10}')
     result = cfgdiff("old.txt", "new.json")
-    assert result.stdout.splitlines()[1] == "  ~ model.dim: 8 -> 16"
+    assert result.stdout.splitlines()[1] == "  ~ model.dim: 8 -> 16  [breaks-checkpoint]"
 
 
 # -- show -----------------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
 
 import pytest
 
 import cfgdiff
+import cfgdiff.config
 from cfgdiff.config import (
     REQUIRED,
     Config,
@@ -280,13 +283,14 @@ def test_visit_sees_every_field_with_its_path():
     assert "layer.dim" in seen and "layer.sizes" in seen and "num_layers" in seen
 
 
-def test_to_flat_dict_gives_canonical_paths_and_values():
-    flat = Config(Optimizer, learning_rate=0.1).to_flat_dict()
-    assert dict(flat) == {
-        "klass": cfgdiff.Symbol(f"{__name__}.Optimizer"),
-        "learning_rate": 0.1,
-        "momentum": 0.9,
-    }
+def test_config_does_not_import_canonical():
+    # Flattening lives in canonical alone, which stands on config: no import back, not even lazily.
+    tree = ast.parse(inspect.getsource(cfgdiff.config))
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [
+        f"{node.module}.{alias.name}" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names
+    ]
+    assert imported and not [name for name in imported if "canonical" in name]
 
 
 def test_configs_are_equal_by_target_and_fields():

@@ -241,6 +241,12 @@ def test_ignore_globs_treat_brackets_literally():
     assert keep("evalers['train'].input.batch")
 
 
+def test_every_ignore_glob_matches_whole_segments_not_only_the_last():
+    keep = path_filter(ignore=["model.dim", "log"])
+    assert keep("model.dimension") and keep("logits")
+    assert not keep("model.dim") and not keep("log.dir")
+
+
 def test_only_that_selects_nothing_is_an_error_not_a_silent_match():
     with pytest.raises(ValueError, match=r"^--only 'modle': neither config has a field under it$"):
         diff("model.dim: 1\n", "model.dim: 2\n", only="modle")

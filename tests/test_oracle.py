@@ -112,8 +112,11 @@ def deepdiff_paths(old: dict, new: dict, flat_old: FlatConfig, flat_new: FlatCon
     found: set[str] = set()
     # zip_ordered_iterables: lists by index, the ground truth per path (cfgdiff reports moves
     # of matched items, expanded above to the paths they leave and reach); keys starting
-    # with '__' are data here, not private attributes.
-    tree = deepdiff.DeepDiff(old, new, view="tree", zip_ordered_iterables=True, ignore_private_variables=False)
+    # with '__' are data here, not private attributes; threshold_to_diff_deeper=0: never
+    # report a whole dict as changed because most of its keys are.
+    tree = deepdiff.DeepDiff(
+        old, new, view="tree", zip_ordered_iterables=True, ignore_private_variables=False, threshold_to_diff_deeper=0
+    )
     for levels in tree.values():
         for level in levels:
             at = _path(level.path(output_format="list"))

@@ -110,6 +110,8 @@ def test_json_follows_the_documented_schema():
         "moved": [],
         "groups": [],
         "summary": {"changed": 1, "added": 1, "removed": 1, "moved": 0, "unchanged": 0},
+        "impact": [],
+        "labels": {},
     }
 
 

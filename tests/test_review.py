@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,10 @@ def test_review_shows_each_change_once_and_calls_out_a_golden_file_left_behind(b
     assert "+ model.dim: 32" in markdown and markdown.count("optimizer.momentum: 0.95") == 1
     document = json.loads(render_changes_json(changes))
     assert document["shared"][0]["recipes"] == ["alpha", "beta-wide", "gamma"]
-    assert document["shared"][0]["diff"]["changed"] == [{"path": "optimizer.momentum", "old": 0.9, "new": 0.95}]
+    changed = document["shared"][0]["diff"]["changed"]
+    # The recipes are built from code, so the new value names its origin: sgd's declared default.
+    assert re.fullmatch(r"default, recipes_\w+/__init__\.py:6", changed[0].pop("origin"))
+    assert changed == [{"path": "optimizer.momentum", "old": 0.9, "new": 0.95}]
     assert document["context"]["merge_base"] == result.merge_base
 
 

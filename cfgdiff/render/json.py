@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from cfgdiff.canonical import Raw, Symbol, format_value
 from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Node
+from cfgdiff.labels import diff_label_counts
+from cfgdiff.runs import Outcome
 
 #: The JSON schema version; bumped only for incompatible changes.
 JSON_VERSION = 1
 
 
-def render_json(d: Diff) -> str:
+def render_json(d: Diff, *, outcomes: Sequence[Outcome] | None = None) -> str:
     """The diff as JSON (schema: :func:`to_json`), indented, keys in a fixed order."""
-    return json.dumps(to_json(d), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(to_json(d, outcomes=outcomes), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def to_json(d: Diff) -> dict[str, Any]:
+def to_json(d: Diff, *, outcomes: Sequence[Outcome] | None = None) -> dict[str, Any]:
     """The diff as JSON-ready data::
 
         {"version": 1,
@@ -29,7 +32,16 @@ def to_json(d: Diff) -> dict[str, Any]:
          "removed": [{"path", "value"}],
          "moved": [{"from", "to", "fields", "changed", "added", "removed", "moved"}],
          "groups": [{"kind", "path", "old", "new", "paths"}],
-         "summary": {"changed", "added", "removed", "moved", "unchanged"}}
+         "summary": {"changed", "added", "removed", "moved", "unchanged"},
+         "impact": [{"figure", "old", "new", "old_text", "new_text", "unit", "ratio"}],
+         "labels": {LABEL: FIELDS},
+         "outcomes": {"old": OUTCOME, "new": OUTCOME}}   (two run directories only)
+
+    ``impact`` lists the figures that moved (:mod:`cfgdiff.impact`; ``old``/``new`` are
+    numbers or strings, null where one side has no such figure). A labelled field
+    (:mod:`cfgdiff.labels`) carries ``"labels": [LABEL, ...]``; ``labels`` counts them.
+    OUTCOME is :meth:`cfgdiff.runs.Outcome.to_json`: the run's figures (null where its
+    files do not say) and ``notes``.
 
     Paths are full paths (inside a move: removed fields at the old place, the rest at
     the new). Values are JSON values where JSON has them, else tagged (:func:`json_value`).
@@ -37,7 +49,7 @@ def to_json(d: Diff) -> dict[str, Any]:
     source was a live recipe.
     """
     body = _json_body(d, "", "")
-    return {
+    document = {
         "version": JSON_VERSION,
         "sources": {"old": d.old_source, "new": d.new_source},
         **body,
@@ -52,22 +64,46 @@ def to_json(d: Diff) -> dict[str, Any]:
             for g in d.groups
         ],
         "summary": d.counts(),
+        "impact": [_figure_change(c) for c in d.impact],
+        "labels": diff_label_counts(d),
+    }
+    if outcomes:
+        document["outcomes"] = {"old": outcomes[0].to_json(), "new": outcomes[1].to_json()}
+    return document
+
+
+def _figure_change(change: Any) -> dict[str, Any]:
+    old, new = change.old, change.new
+    return {
+        "figure": change.name,
+        "old": old.value if old else None,
+        "new": new.value if new else None,
+        "old_text": old.text if old else None,
+        "new_text": new.text if new else None,
+        "unit": (new or old).unit,
+        "ratio": change.ratio or None,
     }
 
 
 def _json_body(d: Diff, old_base: str, new_base: str) -> dict[str, Any]:
     return {
         "changed": [
-            {"path": new_base + f.path, "old": json_value(f.old), "new": json_value(f.new), **_origins(f)} for f in d.changed
+            {"path": new_base + f.path, "old": json_value(f.old), "new": json_value(f.new), **_origins(f), **_labels(d, f.path)}
+            for f in d.changed
         ],
-        "added": [{"path": new_base + f.path, "value": json_value(f.value), **_origins(f)} for f in d.added],
-        "removed": [{"path": old_base + f.path, "value": json_value(f.value)} for f in d.removed],
+        "added": [{"path": new_base + f.path, "value": json_value(f.value), **_origins(f), **_labels(d, f.path)} for f in d.added],
+        "removed": [{"path": old_base + f.path, "value": json_value(f.value), **_labels(d, f.path)} for f in d.removed],
         "moved": [
             {"from": old_base + m.old_path, "to": new_base + m.new_path, "fields": m.size,
              **_json_body(m.diff, old_base + m.old_path, new_base + m.new_path)}
             for m in d.moved
         ],
     }
+
+
+def _labels(d: Diff, path: str) -> dict[str, list[str]]:
+    found = d.labels.get(path)
+    return {"labels": list(found)} if found else {}
 
 
 def _origins(f: Changed | Added) -> dict[str, str]:

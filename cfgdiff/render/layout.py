@@ -7,12 +7,15 @@ colouring imports pygments' formatter and plain output stays fast to start.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pygments.token import Token, _TokenType
 
 from cfgdiff.canonical import format_value
+from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Node, Removed
+from cfgdiff.labels import diff_label_counts, tally_text
 from cfgdiff.lines import top_level
 
 HEADING = Token.Generic.Heading
@@ -22,6 +25,8 @@ REMOVED = Token.Generic.Deleted
 MOVED = Token.Generic.Moved
 NOTE = Token.Comment
 TALLY = Token.Generic.Strong
+LABEL = Token.Name.Label
+IMPACT = Token.Generic.Emph
 
 STYLE = {
     Token: ("", ""),
@@ -32,6 +37,8 @@ STYLE = {
     MOVED: ("cyan", "brightcyan"),
     NOTE: ("gray", "brightblack"),
     TALLY: ("**", "**"),
+    LABEL: ("magenta", "brightmagenta"),
+    IMPACT: ("**", "**"),
     Token.Name.Attribute: ("cyan", "brightcyan"),
     Token.Literal.String: ("yellow", "yellow"),
     Token.Literal.Number: ("blue", "brightblue"),
@@ -42,6 +49,7 @@ STYLE = {
 MARK = {Changed: ("~", CHANGED), Added: ("+", ADDED), Removed: ("-", REMOVED)}
 
 Tokens = list[tuple[_TokenType, str]]
+Labels = Mapping[str, tuple[str, ...]]  # path -> labels, as in Diff.labels
 
 
 def finish(tokens: Tokens, color: bool) -> str:
@@ -78,10 +86,34 @@ def origin_text(f: Changed | Added | Removed) -> str:
     return f"{origin}; was {old}" if old is not None and str(old) != str(origin) else str(origin)
 
 
+def impact_block(found: list[Any], out: Tokens, title: str = "Impact") -> None:
+    """``Impact:`` and one aligned line per figure that moved (:mod:`cfgdiff.impact`)."""
+    if not found:
+        return
+    from cfgdiff.impact import table
+
+    out.append((HEADING, f"{title}:\n"))
+    out.extend((IMPACT, f"  {line}\n") for line in table(found))
+
+
 def tally(d: Diff) -> str:
     if not d:
         return f"no differences ({d.unchanged:,} field{'s' * (d.unchanged != 1)})"
-    return d.summary()
+    return d.summary() + labels_tally([d])
+
+
+def changes_diffs(changes: ChangeSet) -> list[Diff]:
+    """Each change of a change set once: the shared diffs, then what each recipe has of its own."""
+    return [s.diff for s in changes.shared] + [r.own if r.own is not None else r.diff for r in changes.recipes if r.diff]
+
+
+def labels_tally(diffs: list[Diff]) -> str:
+    """``; labelled: 2 breaks-checkpoint, 1 changes-data`` over annotated diffs, '' when none."""
+    counts: dict[str, int] = {}
+    for d in diffs:
+        for label, n in diff_label_counts(d).items():
+            counts[label] = counts.get(label, 0) + n
+    return f"; labelled: {tally_text(dict(sorted(counts.items(), key=lambda item: -item[1])))}" if counts else ""
 
 
 def sections(d: Diff) -> list[tuple[str, list[Entry]]]:

@@ -18,13 +18,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from cfgdiff.canonical import format_value
 from cfgdiff.changes import ChangeSet, Problem, RecipeChange
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Removed
 from cfgdiff.lines import last_segment
-from cfgdiff.render.layout import KIND, moved_text, origin_text, sections, tally, tally_short, value_text
+from cfgdiff.runs import Outcome
+from cfgdiff.render.layout import KIND, Labels, changes_diffs, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
 #: GitHub's limit on the body of a comment.
 GITHUB_COMMENT_LIMIT = 65_536
@@ -102,36 +104,59 @@ def _items(entries: list[Entry]) -> list[Entry | _Repeated]:
     return items
 
 
-def _item_lines(item: Entry | _Repeated, old_base: str = "", new_base: str = "") -> list[str]:
+def _item_lines(item: Entry | _Repeated, old_base: str = "", new_base: str = "", labels: Labels | None = None) -> list[str]:
     """Lines of a ```diff block: ``-``/``+`` for values, ``!`` for headlines and moves.
 
     Paths are full paths; inside a move, ``old_base``/``new_base`` are its two ends.
+    A labelled field's line ends with its labels (``labels``: the diff's, by its paths):
+    ``+ model.dim: 16  [breaks-checkpoint]``.
     """
+    labels = labels or {}
     if isinstance(item, _Repeated):
         first = item.changes[0]
         name = last_segment(first.path)
         return [
             f"- {name}: {format_value(first.old)}",
-            f"+ {name}: {format_value(first.new)}",
+            f"+ {name}: {format_value(first.new)}{_label_text(labels, *(c.path for c in item.changes))}",
             *(f"    at {new_base + c.path}" for c in item.changes),
         ]
     if isinstance(item, Changed):
-        return [f"- {old_base + item.path}: {format_value(item.old)}", f"+ {new_base + item.path}: {format_value(item.new)}"]
+        return [
+            f"- {old_base + item.path}: {format_value(item.old)}",
+            f"+ {new_base + item.path}: {format_value(item.new)}{_label_text(labels, item.path)}",
+        ]
     if isinstance(item, Added):
-        return [f"+ {new_base + item.path}: {format_value(item.value)}"]
+        return [f"+ {new_base + item.path}: {format_value(item.value)}{_label_text(labels, item.path)}"]
     if isinstance(item, Removed):
-        return [f"- {old_base + item.path}: {format_value(item.value)}"]
+        return [f"- {old_base + item.path}: {format_value(item.value)}{_label_text(labels, item.path)}"]
     if isinstance(item, Group):
         lines = []
         if item.kind in ("target", "replaced"):
             lines.append(f"! {(new_base + item.path) or '(root)'}: {value_text(item.old)} -> {value_text(item.new)}")
         for f in item.fields:
-            lines.extend(_item_lines(f, old_base, new_base))
+            lines.extend(_item_lines(f, old_base, new_base, labels))
         return lines
-    lines = [f"! {old_base + item.old_path} -> {new_base + item.new_path}  (moved: {moved_text(item)})"]
+    moved = _label_text(labels, item.old_path, item.new_path)
+    lines = [f"! {old_base + item.old_path} -> {new_base + item.new_path}  (moved: {moved_text(item)}){moved}"]
     for e in item.diff.entries():
-        lines.extend(_item_lines(e, old_base + item.old_path, new_base + item.new_path))
+        lines.extend(_item_lines(e, old_base + item.old_path, new_base + item.new_path, item.diff.labels))
     return lines
+
+
+def _label_text(labels: Labels, *paths: str) -> str:
+    found = tuple(dict.fromkeys(label for path in paths for label in labels.get(path, ())))
+    return f"  [{', '.join(found)}]" if found else ""
+
+
+def _impact_table(found: list[Any], title: str = "Impact") -> list[str]:
+    """The figures that moved (:mod:`cfgdiff.impact`) as a table: figure, old, new, ratio."""
+    if not found:
+        return []
+    rows = [
+        f"| {md_text(c.name)} | {md_text(c.old.text) if c.old else '(none)'} | {md_text(c.new.text) if c.new else '(none)'} | {md_text(c.ratio)} |"
+        for c in found
+    ]
+    return [f"| {md_text(title)} | old | new | |", "|---|--:|--:|---|", *rows, ""]
 
 
 def _counts(items: list[Entry | _Repeated]) -> dict[str, int]:
@@ -239,16 +264,30 @@ def _short(label: str) -> str:
 
 
 def render_markdown(
-    d: Diff, *, title: str | None = None, marker: str | None = DIFF_MARKER, limit: int = GITHUB_COMMENT_LIMIT
+    d: Diff,
+    *,
+    title: str | None = None,
+    marker: str | None = DIFF_MARKER,
+    limit: int = GITHUB_COMMENT_LIMIT,
+    outcomes: Sequence[Outcome] | None = None,
 ) -> str:
-    """The diff as a GitHub comment: marker, heading, tally, then a ```diff block per subtree."""
+    """The diff as a GitHub comment: marker, heading, tally, then a ```diff block per subtree.
+
+    ``outcomes`` (of two run directories, old and new) add an outcomes table after the impact.
+    """
     old, new = md_code(_short(d.old_source)), md_code(_short(d.new_source))
     head = [marker] if marker else []
     head += [f"### {md_text(title)}" if title else f"### cfgdiff: {old} → {new}", ""]
     head.append(f"**{md_text(tally(d))}**" + (f": {old} → {new}" if title else ""))
+    if d.impact:
+        head += ["", *_impact_table(d.impact)]
+    if outcomes:
+        from cfgdiff.render.table import outcomes_markdown, run_labels  # (table imports this module)
+
+        head += ["", *outcomes_markdown(run_labels(outcomes), outcomes).rstrip("\n").split("\n")][head[-1] == "" :]
     parts = [
         _Section(f"**{md_code(name)}**: {tally_short(_counts(items))}", f"{name}: {tally_short(_counts(items))}",
-                 [line for item in items for line in _item_lines(item)], _origins(items))
+                 [line for item in items for line in _item_lines(item, labels=d.labels)], _origins(items))
         for name, items in _blocks(d)
     ]
     return _assemble(head, parts, [], limit, "cfgdiff OLD NEW")
@@ -272,11 +311,14 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
         where.append(f"against {md_code(ctx['base'])} (merge base {md_code(ctx.get('merge_base', '')[:10])})")
     if ctx.get("head"):
         where.append(f"for commit {md_code(ctx['head'][:10])}")
-    lead = [f"**{md_text(changes.tally)}**"] if changes.tally else []
+    lead = [f"**{md_text(changes.tally + labels_tally(changes_diffs(changes)))}**"] if changes.tally else []
     if where:
         lead.append(" ".join(where) + ".")
     if lead:
         head += [" ".join(lead), ""]
+    for recipe in changes.recipes:
+        if recipe.diff and recipe.diff.impact and changes.details:
+            head += _impact_table(recipe.diff.impact, f"Impact on {recipe.name}")
     for severity, alert in (("error", "CAUTION"), ("warning", "WARNING")):
         found = [p for p in changes.problems if p.severity == severity]
         if found:
@@ -330,7 +372,7 @@ def _overview(changes: ChangeSet) -> list[str]:
 def _section(title: str, plain: str, d: Diff, blob_url: str | None) -> _Section:
     """One block for a whole diff (a recipe's, or shared changes), its origins below it."""
     items = [item for _, part in _blocks(d) for item in part]
-    return _Section(title, plain, [line for item in items for line in _item_lines(item)], _origins(items, blob_url))
+    return _Section(title, plain, [line for item in items for line in _item_lines(item, labels=d.labels)], _origins(items, blob_url))
 
 
 def _origins(items: list[Entry | _Repeated], blob_url: str | None = None) -> tuple[str, ...]:

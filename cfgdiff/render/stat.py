@@ -8,13 +8,15 @@ from pygments.token import Token
 
 from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Diff
-from cfgdiff.render.layout import BARS, TALLY, Tokens, count, finish, sections, tally
+from cfgdiff.render.layout import BARS, TALLY, Tokens, changes_diffs, count, finish, impact_block, labels_tally, sections, tally
 
 
 def render_stat(d: Diff, *, color: bool = False, width: int = 40) -> str:
     """Counts per top-level subtree with a bar of ``~ + - >``, then the tally."""
     rows = [(name, count(entries)) for name, entries in sections(d)]
-    out = _rows(rows, width)
+    out: Tokens = []
+    impact_block(d.impact, out)
+    out += _rows(rows, width)
     out.append((TALLY, f" {len(rows)} subtree{'s' * (len(rows) != 1)}: {tally(d)}\n" if rows else tally(d) + "\n"))
     return finish(out, color)
 
@@ -23,10 +25,14 @@ def render_changes_stat(changes: ChangeSet, *, color: bool = False, width: int =
     """Counts per recipe (the shared changes as one row each), then problems and the tally."""
     rows = [(f"shared by {len(s.recipes)}", count(s.diff.entries())) for s in changes.shared]
     rows += [(r.name, count((r.own if r.own is not None else r.diff).entries())) for r in changes.changed if not r.only_shared]
-    out = _rows(rows, width)
+    out: Tokens = []
+    for recipe in changes.recipes:
+        if recipe.diff and changes.details:
+            impact_block(recipe.diff.impact, out, f"Impact on {recipe.name}")
+    out += _rows(rows, width)
     out.extend((Token.Text, f" {p.severity}: {p.message}\n") for p in changes.problems)
     if changes.tally:
-        out.append((TALLY, f" {changes.tally}\n"))
+        out.append((TALLY, f" {changes.tally}{labels_tally(changes_diffs(changes))}\n"))
     return finish(out, color)
 
 

@@ -5,7 +5,7 @@ Also :func:`highlight_canonical`, the colours of ``cfgdiff show``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pygments.token import Token, _TokenType
@@ -14,15 +14,18 @@ from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
 from cfgdiff.changes import ChangeSet, name_list
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
-from cfgdiff.render.layout import ADDED, CHANGED, HEADING, MARK, MOVED, NOTE, REMOVED, TALLY, Tokens
-from cfgdiff.render.layout import count, finish, moved_text, origin_text, sections, tally, tally_short, value_text
+from cfgdiff.runs import Outcome
+from cfgdiff.render.layout import ADDED, CHANGED, HEADING, LABEL, MARK, MOVED, NOTE, REMOVED, TALLY, Labels, Tokens
+from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
 #: Width of a ``~ path: old -> new`` line before the values go on lines of their own.
 LINE_WIDTH = 110
 
 
-def render_text(d: Diff, *, color: bool = False) -> str:
+def render_text(d: Diff, *, color: bool = False, outcomes: Sequence[Outcome] | None = None) -> str:
     """The diff for a terminal, one section per top-level subtree, then the tally.
+
+    ``outcomes`` (of two run directories, old and new) come after the impact block.
 
     >>> from cfgdiff.diff import diff
     >>> print(render_text(diff("a.b: 1\\n", "a.b: '1'\\n")), end="")
@@ -31,6 +34,11 @@ def render_text(d: Diff, *, color: bool = False) -> str:
     1 changed, 0 added, 0 removed (0 unchanged)
     """
     out: Tokens = []
+    impact_block(d.impact, out)
+    if outcomes:
+        from cfgdiff.render.table import outcomes_text, run_labels
+
+        outcomes_text(run_labels(outcomes), outcomes, out)
     _body(d, out, "")
     out.append((TALLY, tally(d) + "\n"))
     return finish(out, color)
@@ -46,6 +54,12 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
     out: Tokens = []
     if changes.title:
         out.append((TALLY, changes.title + "\n"))
+    blocks = len(out)
+    for recipe in changes.recipes:
+        if recipe.diff and changes.details:
+            impact_block(recipe.diff.impact, out, f"Impact on {recipe.name}")
+    if len(out) > blocks:
+        out.append((Token.Text, "\n"))
     for shared in changes.shared:
         what = tally_short(count(shared.diff.entries()))
         out.append((HEADING, f"Shared by {len(shared.recipes)} recipes ({name_list(shared.recipes)}): {what}\n"))
@@ -74,7 +88,7 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
         if problem.fix:
             out.append((NOTE, f"  fix: {problem.fix}\n"))
     if closing and changes.tally:
-        out.append((TALLY, changes.tally + "\n"))
+        out.append((TALLY, changes.tally + labels_tally(changes_diffs(changes)) + "\n"))
     if closing and changes.fix:
         out.append((Token.Text, f"To accept these configs: {changes.fix}\n"))
     return finish(out, color)
@@ -85,7 +99,7 @@ def _body(d: Diff, out: Tokens, indent: str) -> None:
     for name, entries in sections(d):
         out.append((HEADING, f"{indent}# {name} ({tally_short(count(entries))})\n"))
         for entry in entries:
-            _entry_text(entry, out, indent + "  ", relative_to=None)
+            _entry_text(entry, out, indent + "  ", None, d.labels)
 
 
 
@@ -93,16 +107,21 @@ def _rel(path: str, relative_to: str | None) -> str:
     return path if relative_to is None else path[len(relative_to) :] or "(itself)"
 
 
-def _entry_text(entry: Entry, out: Tokens, indent: str, relative_to: str | None) -> None:
+def _entry_text(entry: Entry, out: Tokens, indent: str, relative_to: str | None, labels: Labels) -> None:
     if isinstance(entry, Moved):
-        _moved_text(entry, out, indent, relative_to)
+        _moved_text(entry, out, indent, relative_to, labels)
     elif isinstance(entry, Group):
-        _group_text(entry, out, indent, relative_to)
+        _group_text(entry, out, indent, relative_to, labels)
     else:
-        _field_text(entry, out, indent, relative_to)
+        _field_text(entry, out, indent, relative_to, labels)
 
 
-def _field_text(f: Changed | Added | Removed, out: Tokens, indent: str, relative_to: str | None) -> None:
+def _labels(found: tuple[str, ...] | None, out: Tokens) -> None:
+    if found:
+        out.append((LABEL, f"  [{', '.join(found)}]"))
+
+
+def _field_text(f: Changed | Added | Removed, out: Tokens, indent: str, relative_to: str | None, labels: Labels) -> None:
     mark, token = MARK[type(f)]
     path = _rel(f.path, relative_to)
     if not isinstance(f, Changed):
@@ -110,6 +129,7 @@ def _field_text(f: Changed | Added | Removed, out: Tokens, indent: str, relative
         origin = origin_text(f)
         if origin:
             out.append((NOTE, f"  ({origin})"))
+        _labels(labels.get(f.path), out)
         out.append((Token.Text, "\n"))
         return
     old, new = format_value(f.old), format_value(f.new)
@@ -122,43 +142,50 @@ def _field_text(f: Changed | Added | Removed, out: Tokens, indent: str, relative
         out.append((ADDED, f"{indent}    + {new}"))
     if note:
         out.append((NOTE, f"  ({note})"))
+    _labels(labels.get(f.path), out)
     out.append((Token.Text, "\n"))
     detail = element_diff(f.old, f.new)
     if detail:
         for inner in detail.entries():
-            _entry_text(inner, out, indent + "    ", relative_to=None)
+            _entry_text(inner, out, indent + "    ", None, {})
 
 
-def _group_text(g: Group, out: Tokens, indent: str, relative_to: str | None) -> None:
+def _group_text(g: Group, out: Tokens, indent: str, relative_to: str | None, labels: Labels) -> None:
     path = _rel(g.path, relative_to) if g.path else "(root)"
     if g.kind in ("added", "removed"):
         mark, token = ("+", ADDED) if g.kind == "added" else ("-", REMOVED)
         node = g.new if g.kind == "added" else g.old
         target = f": {format_value(node.target)}" if isinstance(node, Node) and node.target is not None else ""
         out.append((token, f"{indent}{mark} {path}{target}"))
-        out.append((NOTE, f"  ({len(g.fields)} fields)\n"))
+        out.append((NOTE, f"  ({len(g.fields)} fields)"))
         shown = g.fields
     else:
         # The target line is the headline; so is the leaf of a replaced node.
         shown = tuple(f for f in g.fields if f.path != g.path and not (g.kind == "target" and _is_target_line(f.path, g.path)))
         what = "target changed" if g.kind == "target" else "replaced"
         out.append((CHANGED, f"{indent}~ {path}: {value_text(g.old)} -> {value_text(g.new)}"))
-        out.append((NOTE, f"  ({what}; {tally_short(count(list(shown)))})\n"))
+        out.append((NOTE, f"  ({what}; {tally_short(count(list(shown)))})"))
+    # The headline carries the labels of the lines it stands for (the target line, the leaf).
+    listed = {id(f) for f in shown}
+    _labels(tuple(dict.fromkeys(label for f in g.fields if id(f) not in listed for label in labels.get(f.path, ()))), out)
+    out.append((Token.Text, "\n"))
     for f in shown:
-        _field_text(f, out, indent + "    ", relative_to=g.path)
+        _field_text(f, out, indent + "    ", g.path, labels)
 
 
 def _is_target_line(path: str, node: str) -> bool:
     return parent(path) == node and last_segment(path) in TARGET_KEYS
 
 
-def _moved_text(m: Moved, out: Tokens, indent: str, relative_to: str | None) -> None:
+def _moved_text(m: Moved, out: Tokens, indent: str, relative_to: str | None, labels: Labels) -> None:
     inner = m.diff
     what = moved_text(m)
     out.append((MOVED, f"{indent}> {_rel(m.old_path, relative_to)} -> {_rel(m.new_path, relative_to)}"))
-    out.append((NOTE, f"  ({what})\n"))
+    out.append((NOTE, f"  ({what})"))
+    _labels(tuple(dict.fromkeys((*labels.get(m.old_path, ()), *labels.get(m.new_path, ())))), out)
+    out.append((Token.Text, "\n"))
     for entry in inner.entries():
-        _entry_text(entry, out, indent + "    ", relative_to=None)
+        _entry_text(entry, out, indent + "    ", None, inner.labels)
 
 
 def highlight_canonical(text: str, *, color: bool) -> str:

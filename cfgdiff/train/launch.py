@@ -14,10 +14,6 @@ from typing import Any
 from cfgdiff import canonical
 from cfgdiff.config import ConfigBase, ConfigError
 
-#: Paths that may differ when a run directory is reused: training longer resumes the run.
-RESUMABLE_CHANGES = ("max_steps",)
-
-
 def recipe_config(recipe: str, overrides: Sequence[str] = (), steps: int | None = None) -> Any:
     """The recipe's config with ``PATH=VALUE`` overrides (values in canonical text) and ``--steps``."""
     from cfgdiff.registry import find
@@ -85,17 +81,25 @@ def default_run_dir(recipe: str) -> str:
 
 
 def write_config(cfg: ConfigBase, run_dir: str, command: str) -> None:
-    """Write ``<run_dir>/config.txt``; a run dir of another config (beyond max_steps) is an error."""
+    """Write ``<run_dir>/config.txt``; a run dir whose checkpoints this config cannot load is an error.
+
+    A change to a field labelled ``breaks-checkpoint`` (:mod:`cfgdiff.labels`: parameter
+    shapes and dtypes, the optimizer's state) refuses, naming the fields; any other change
+    (steps, learning rate) resumes the run under the new config.
+    """
+    from cfgdiff.labels import Labeler
+
     text = canonical.dumps(cfg, header=f"cfgdiff run config\n{command}")
     path = os.path.join(run_dir, "config.txt")
     if os.path.exists(path):
         old, new = canonical.load(path), canonical.loads(text)
-        changed = sorted(p for p in set(old) | set(new) if p not in RESUMABLE_CHANGES and (p not in old or p not in new or not canonical.values_equal(old[p], new[p])))
-        if changed:
-            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        changed = sorted(p for p in set(old) | set(new) if p not in old or p not in new or not canonical.values_equal(old[p], new[p]))
+        breaking = Labeler.for_project().breaking(changed)  # the project the recipe came from
+        if breaking:
+            more = f" and {len(breaking) - 3} more" if len(breaking) > 3 else ""
             raise ConfigError(
-                f"{run_dir} holds a run of another config ({', '.join(changed[:3])}{more} differ); "
-                f"use a new --run-dir, or 'cfgdiff {path} RECIPE' to see the difference"
+                f"{run_dir} holds a run whose checkpoints this config cannot load ({', '.join(breaking[:3])}{more} "
+                f"differ: breaks-checkpoint); use a new --run-dir, or 'cfgdiff {path} RECIPE' to see the difference"
             )
     os.makedirs(run_dir, exist_ok=True)
     canonical.write_text_atomic(path, text)
