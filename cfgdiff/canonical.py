@@ -19,7 +19,6 @@ library upgrade cannot rewrite the text of an unchanged config:
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import enum
 import functools
@@ -27,12 +26,11 @@ import inspect
 import os
 import re
 import sys
-import tempfile
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from cfgdiff import paths
+from cfgdiff import limits, paths
 from cfgdiff.config import REQUIRED, ConfigBase
 from cfgdiff.errors import CfgdiffError
 
@@ -233,7 +231,10 @@ _NOT_A_LEAF = object()
 
 
 def flatten(value: Any, prefix: str = "") -> FlatConfig:
-    """Every field of a config tree as ``{path: value}``, in canonical order."""
+    """Every field of a config tree as ``{path: value}``, in canonical order.
+
+    A value with no fields (``42``) is one field at the empty path.
+    """
     _register_optional_types()
     out = FlatConfig()
     _flatten(value, prefix, out, set())
@@ -256,13 +257,7 @@ def _node_fields(value: Any, path: str) -> list[tuple[paths.Segment, Any]] | Non
     if isinstance(value, (list, tuple)):
         return list(enumerate(value))
     if isinstance(value, dict):
-        items = []
-        for key, item in value.items():
-            segment = paths.Key(key)
-            if ": " in segment.text or "\n" in segment.text:
-                raise CanonicalError(f"{paths.join(path, segment)}: a dict key may not contain ': ' or a newline")
-            items.append((segment, item))
-        return items
+        return [(paths.Key(key), item) for key, item in value.items()]
     for kind in type(value).__mro__:
         formatter = _FORMATTERS.get(kind)
         if formatter is not None:
@@ -329,13 +324,26 @@ def dumps(value: Any, header: str | None = None) -> str:
     ``header`` is written first as ``#`` comment lines.
     """
     if isinstance(value, FlatConfig):
-        flat = value
-        items = sorted(flat.items(), key=lambda item: paths.sort_key(item[0]))
+        items = [(path, value[path]) for path in sorted(value, key=paths.sort_key)]
     else:
-        items = flatten(value).items()
+        items = _fields_of_config(value).items()
     lines = [f"# {line}" if line else "#" for line in header.splitlines()] if header else []
     lines.extend(f"{path}: {format_value(v)}" for path, v in items)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""  # an empty config is an empty file
+
+
+def _fields_of_config(value: Any) -> FlatConfig:
+    """The fields :func:`dumps` writes: an empty list, tuple or dict is an empty config;
+    any other value with no fields (``42``, a string) is a CanonicalError, not ``: 42``."""
+    flat = flatten(value)
+    if "" in flat:
+        root = flat.pop("")
+        if type(root) not in (list, tuple, dict) or root:
+            raise CanonicalError(
+                f"<root>: {format_value(root)[:40]} ({type(value).__name__}) is not a config; "
+                "return a Config (or a dataclass, dict or list of fields)"
+            )
+    return flat
 
 
 def dump(value: Any, file: str | os.PathLike, header: str | None = None) -> None:
@@ -348,6 +356,8 @@ def write_text_atomic(file: str | os.PathLike, text: str) -> None:
 
     A crash mid-write leaves the old file (or none), never a truncated one.
     """
+    import tempfile  # here, not at the top: reading and diffing never write
+
     directory = os.path.dirname(os.path.abspath(file))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(file)}.", suffix=".tmp", dir=directory)
     try:
@@ -395,7 +405,9 @@ _LITERAL_TYPES = (str, bytes, int, float, complex, tuple, list, dict)
 def parse_value(text: str) -> Any:
     """Read one value as written after ``path: ``; never evaluates code.
 
-    Literals become Python values, dotted names :class:`Symbol`, anything else :class:`Raw`.
+    Literals become Python values, dotted names :class:`Symbol`, anything else :class:`Raw`
+    (so is a value too long to parse, see :mod:`cfgdiff.limits`). Raises LimitError for
+    an integer past ``limits.MAX_INT_DIGITS``.
     """
     if text in _CONSTANTS:
         return _CONSTANTS[text]
@@ -405,14 +417,18 @@ def parse_value(text: str) -> Any:
     if first in ("'", '"') and len(text) > 1 and text[-1] == first and "\\" not in text and text.count(first) == 2:
         return text[1:-1]
     if _INT.match(text):
+        if len(text) - (first == "-") > limits.MAX_INT_DIGITS:
+            raise limits.LimitError(f"an integer of more than {limits.MAX_INT_DIGITS:,} digits")
         return int(text)
     if _FLOAT.match(text):
         return float(text)
     if _NAME.match(text):
         return Symbol(text)
     try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        value = limits.literal(text)
+    except limits.LimitError:
+        raise
+    except ValueError:
         return Raw(text)
     return value if isinstance(value, _LITERAL_TYPES) else Raw(text)
 
@@ -420,13 +436,55 @@ def parse_value(text: str) -> Any:
 def loads(text: str, source: str = "<string>") -> FlatConfig:
     """Read canonical text (AXLearn golden files included) into a FlatConfig.
 
-    Blank lines and ``#`` comments are skipped. A line without ``: ``, an empty path or a
-    path given twice raises ParseError as ``SOURCE:LINE: what is wrong``.
+    Blank lines and ``#`` comments are skipped. AXLearn's per-parameter golden files
+    (``*_regularizer.txt``) open sections with a line of ``=`` signs around a title;
+    the paths after one are read under it (``['weight_decay_scale learner']/emb/weight``),
+    so the same parameter in two sections is two fields, and a changed title changes
+    them. A line without ``: ``, an empty or malformed path, a path given twice or a
+    value past :mod:`cfgdiff.limits` raises ParseError as ``SOURCE:LINE: what is wrong``.
     """
     out = FlatConfig()
     out.source = source
+    # Values repeat (45,000 fields hold a few hundred distinct values): parse each once.
+    # Containers may be mutable (a list, a tuple holding one), so each field gets its own.
+    parsed: dict[str, Any] = {}
+    for lineno, path, value in _fields(text, source):
+        if path in out:
+            raise ParseError(f"{source}:{lineno}: field {path!r} appears twice")
+        found = parsed.get(value, _UNPARSED)
+        if found is _UNPARSED:
+            try:
+                found = parse_value(value) if value else Raw("")
+            except limits.LimitError as e:
+                raise ParseError(f"{source}:{lineno}: {path}: {e}") from None
+            if type(found) in _IMMUTABLE:
+                parsed[value] = found
+        out[path] = found
+    return out
+
+
+_UNPARSED = object()
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, Symbol, Raw})
+
+
+def field_lines(text: str) -> list[str]:
+    """The ``path: value`` lines of canonical text as :func:`loads` reads them (section
+    paths scoped, AXLearn's ``path:`` as ``path: ``), without checking them."""
+    return [f"{path}: {value}" for _, path, value in _fields(text, "<string>", check=False)]
+
+
+_ODD_KEY = re.compile(r"\[(?![0-9'\"(])")  # a key that is neither an index nor a quoted string
+_LONG_PATH = 2 * limits.MAX_DEPTH  # a path this short cannot have MAX_DEPTH segments
+
+
+def _fields(text: str, source: str, check: bool = True) -> Iterator[tuple[int, str, str]]:
+    section = ""
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line or line[0] == "#" or line.isspace():
+            continue
+        if line[0] == "=":  # AXLearn: ====================weight_decay_scale learner====================
+            title = line.strip("=")
+            section = paths.Key(title).text if title else ""
             continue
         path, sep, value = line.partition(": ")
         if not sep:
@@ -436,10 +494,24 @@ def loads(text: str, source: str = "<string>") -> FlatConfig:
                 raise ParseError(f"{source}:{lineno}: expected 'path: value', got {_clip(line)}")
         if not path or path != path.strip():
             raise ParseError(f"{source}:{lineno}: missing field path before ': ' in {_clip(line)}")
-        if path in out:
-            raise ParseError(f"{source}:{lineno}: field {path!r} appears twice")
-        out[path] = parse_value(value) if value else Raw("")
-    return out
+        if section:
+            path = f"[{section}]{'' if path[0] == '[' else '/'}{path}"
+        # Ordinary paths (``a.b[0]['k']``) are read as text: splitting 45,000 of them would
+        # cost more than reading the file. An unusual key or a very long path is split.
+        if check and (len(path) > _LONG_PATH or ("[" in path and _ODD_KEY.search(path))):
+            try:
+                _check_path(path)
+            except ValueError as e:
+                raise ParseError(f"{source}:{lineno}: {e}") from None
+        yield lineno, path, value
+
+
+def _check_path(path: str) -> None:
+    if "/" in path:  # AXLearn's parameter paths (``emb/token_emb/weight``) are names, not Python
+        if sum(map(path.count, "./[")) >= limits.MAX_DEPTH:
+            raise limits.LimitError(f"field path {_clip(path)} has more than {limits.MAX_DEPTH} segments")
+        return
+    paths.split(path)
 
 
 def load(file: str | os.PathLike) -> FlatConfig:

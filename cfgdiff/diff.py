@@ -31,7 +31,7 @@ from typing import Any, Union
 from cfgdiff import canonical
 from cfgdiff.canonical import FlatConfig, Raw, Text, values_equal
 from cfgdiff.errors import CfgdiffError
-from cfgdiff.lines import Lines, is_under, last_segment, only, parent, path_of, prefixes, sort_key
+from cfgdiff.lines import Lines, check_unchanged, is_under, last_segment, only, parent, path_of, prefixes, sort_key
 
 #: The field that names a node's target (AXLearn's ``klass``/``fn``; ours for partials).
 TARGET_KEYS = ("klass", "fn", "partial")
@@ -372,6 +372,7 @@ def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
     only_old, only_new = only(old.lines, new.lines)
     result = Diff(unchanged=len(old.lines) - len(only_old), old_source=old.source, new_source=new.source)
     if not only_old and not only_new:
+        check_unchanged(old, new)
         return result
     rem = _split(only_old, old)
     add = _split(only_new, new)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from cfgdiff.registry import RecipeError, Registry
 GOLDEN_SUFFIX = ".txt"
 
 #: Statuses an entry of a report can have; the first group means "all is well".
-FINE = {"same", "written", "created", "repaired", "reformatted", "unchanged", "removed"}
+FINE = {"same", "written", "created", "repaired", "reformatted", "unchanged", "removed", "cleaned"}
 
 
 def header(name: str) -> str:
@@ -50,8 +51,9 @@ def golden_path(registry: Registry, name: str) -> Path:
 class Entry:
     """What check/update found for one recipe or golden file.
 
-    ``status``: same | changed | missing | stale | error (check); written | created |
-    repaired | reformatted | unchanged | removed | stale | error (update). ``text`` is the
+    ``status``: same | changed | missing | stale | leftover | error (check); written |
+    created | repaired | reformatted | unchanged | removed | stale | cleaned | error
+    (update). ``leftover`` and ``cleaned`` are temporary files an interrupted update left. ``text`` is the
     recipe's golden text now, ``old_text`` the golden file's where it was read, and
     ``diff`` their field diff where they differ.
     """
@@ -115,6 +117,7 @@ def check(registry: Registry, names: Iterable[str] = ()) -> Report:
         entries.append(entry)
     if not names:
         entries.extend(stale_files(registry))
+        entries.extend(leftover_files(registry))
     return Report(entries, registry, "check", everything=not names)
 
 
@@ -137,6 +140,10 @@ def update(registry: Registry, names: Iterable[str] = (), prune: bool = False) -
             if prune:
                 entry.path.unlink()
                 entry.status = "removed"
+            entries.append(entry)
+        for entry in leftover_files(registry):
+            entry.path.unlink(missing_ok=True)
+            entry.status = "cleaned"
             entries.append(entry)
     return Report(entries, registry, "update", everything=not names)
 
@@ -191,6 +198,18 @@ def stale_files(registry: Registry) -> list[Entry]:
     ]
 
 
+# write_text_atomic's temporary file: .NAME.txt.XXXXXXXX.tmp (mkstemp's random part).
+_TEMPORARY = re.compile(rf"\.(.+){re.escape(GOLDEN_SUFFIX)}\.[A-Za-z0-9_]{{8}}\.tmp\Z")
+
+
+def leftover_files(registry: Registry) -> list[Entry]:
+    """Temporary files an interrupted ``golden update`` left in the golden folder."""
+    if not registry.golden_dir.is_dir():
+        return []
+    found = ((_TEMPORARY.match(file.name), file) for file in sorted(registry.golden_dir.glob(f".*{GOLDEN_SUFFIX}.*.tmp")))
+    return [Entry(match.group(1), "leftover", file) for match, file in found if match]
+
+
 # -- the report as a change set ---------------------------------------------------------
 
 
@@ -221,6 +240,8 @@ def changeset(report: Report, closing: bool = True) -> ChangeSet:
             problems.append(Problem("error", f"stale golden file {shown}: no recipe {e.name!r}", update_command(prune=True)))
         elif e.status == "stale":
             problems.append(Problem("warning", f"stale golden file {shown}: no recipe {e.name!r}; kept (pass --prune to remove it)"))
+        elif e.status == "leftover":
+            problems.append(Problem("error", f"leftover temporary file {shown} from an interrupted golden update", update_command()))
         elif e.status == "error":
             problems.append(Problem("error", e.error or f"recipe {e.name} could not be checked"))
     problems.extend(Problem("error", error) for error in report.import_errors)
@@ -244,8 +265,10 @@ def _tally(report: Report) -> str:
         counts[e.status] = counts.get(e.status, 0) + 1
     if report.import_errors:
         counts["error"] = counts.get("error", 0) + len(report.import_errors)
-    order = ["changed", "written", "created", "repaired", "reformatted", "missing", "stale", "removed", "error", "same", "unchanged"]
-    words = {"same": "match", "changed": "differ", "written": "updated"}
+    order = ["changed", "written", "created", "repaired", "reformatted", "missing", "stale", "removed", "leftover", "cleaned",
+             "error", "same", "unchanged"]
+    words = {"same": "match", "changed": "differ", "written": "updated", "leftover": "leftover temporary",
+             "cleaned": "leftover temporary removed"}
     parts = [f"{counts[s]} {words.get(s, s)}" for s in order if counts.get(s)]
     return f"golden {report.action}: {', '.join(parts) or 'no recipes'}"
 

@@ -274,6 +274,8 @@ def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[st
     golden = settings.get("golden_dir", DEFAULT_GOLDEN_DIR)
     if not isinstance(golden, str) or not golden or os.path.isabs(golden):
         raise RecipeError(f"{where} golden_dir must be a folder relative to the project, like \"golden_configs\"")
+    if os.path.normpath(golden).split(os.sep)[0] == "..":  # golden update would write outside the project
+        raise RecipeError(f"{where} golden_dir {golden!r} is outside the project; name a folder inside it")
     impact_modules(pyproject, settings)
     label_rules(pyproject, settings)
     return tuple(modules), golden

@@ -23,8 +23,8 @@ import re
 from pathlib import Path
 from typing import Any, Union
 
-from cfgdiff import canonical, paths
-from cfgdiff.canonical import FlatConfig, Raw, Text
+from cfgdiff import canonical, limits, paths
+from cfgdiff.canonical import FlatConfig, Raw, Symbol, Text
 from cfgdiff.errors import CfgdiffError
 
 #: What :func:`read` returns: canonical text (diffed without parsing what is equal) or a FlatConfig.
@@ -64,6 +64,8 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
     path = base / arg
     if path.is_file():
         return _read_file(path, arg)
+    if path.exists() and not path.is_dir():
+        raise SourceError(f"{arg}: {_kind_of(path)}, not a file (cfgdiff reads files, run directories and revisions)")
     if path.is_dir():
         run_config = path / "config.txt"
         if not run_config.is_file():
@@ -76,13 +78,24 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
             return _at_revision(rev, rest, base)
         tried.append(f"{rev!r} is not a git revision here")
         if _MODULE_REF.match(arg):
-            return _from_function(arg, base)
+            return _from_function(arg, base, tried)
     elif not _FILE_LIKE.search(arg) and arg and not arg.startswith("-"):
         return _recipe(arg, base, tried)
     raise SourceError(f"{arg}: not a config source ({'; '.join(tried)})")
 
 
 # -- files ------------------------------------------------------------------------------
+
+
+def _kind_of(path: Path) -> str:
+    import stat
+
+    mode = path.stat().st_mode
+    for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def _read_file(path: Path, label: str) -> Source:
@@ -96,19 +109,46 @@ def _read_file(path: Path, label: str) -> Source:
 
 
 def parse_document(data: bytes, suffix: str, label: str) -> FlatConfig:
-    """A ``.json``/``.toml``/``.yaml`` document, flattened (see :func:`flatten_document`)."""
+    """A ``.json``/``.toml``/``.yaml`` document, flattened (see :func:`flatten_document`).
+
+    An empty document (``{}``, ``[]``, an empty file) is an empty config. Input past
+    :mod:`cfgdiff.limits` (nesting, integer size, YAML aliases expanding to too many
+    fields) raises SourceError naming the file, and the line or field path where known.
+    """
     try:
         document = _parse(data, suffix, label)
+        if document is None:  # an empty YAML file
+            document = {}
+        if not isinstance(document, (dict, list)):
+            raise SourceError(f"{label}: a config document must be a mapping or a list, not {type(document).__name__}")
     except UnicodeDecodeError as e:
         raise SourceError(f"{label}: not a text file ({e.reason} at byte {e.start})") from None
-    if not isinstance(document, (dict, list)):
-        raise SourceError(f"{label}: a config document must be a mapping or a list, not {type(document).__name__}")
-    flat = flatten_document(document)
+    except RecursionError:  # the parser's own recursion ran out first
+        raise SourceError(f"{label}: nested more than {limits.MAX_DEPTH} levels deep") from None
+    except limits.LimitError as e:
+        raise SourceError(f"{label}: {e}") from None
+    try:
+        flat = flatten_document(document, max_fields=limits.max_document_fields(len(data)))
+    except limits.LimitError as e:
+        raise SourceError(f"{label}: {e}") from None
     flat.source = label
     return flat
 
 
 def _parse(data: bytes, suffix: str, label: str) -> Any:
+    try:
+        return _parse_format(data, suffix, label)
+    except ValueError as e:
+        if "integer string conversion" not in str(e):
+            raise
+        # Python refuses to read an int past its digit limit; say where it stands.
+        text = data.decode("utf-8", "replace")
+        found = re.search(r"[0-9]{%d}" % (limits.MAX_INT_DIGITS + 1), text)
+        where = f":{text.count(chr(10), 0, found.start()) + 1}" if found else ""
+        raise SourceError(f"{label}{where}: an integer of more than {limits.MAX_INT_DIGITS:,} digits") from None
+
+
+def _parse_format(data: bytes, suffix: str, label: str) -> Any:
     if suffix == ".json":
         import json
 
@@ -128,51 +168,113 @@ def _parse(data: bytes, suffix: str, label: str) -> Any:
     except ImportError:
         raise SourceError(f"{label}: reading YAML needs PyYAML: pip install 'cfgdiff[yaml]'") from None
     try:
-        return yaml.safe_load(data)  # safe_load: a config file never constructs objects
+        return yaml.load(data, Loader=_yaml_loader(yaml))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
-        raise SourceError(f"{label}{where}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
+        what = getattr(e, "problem", None) or " ".join(str(e).split())  # a ReaderError spans lines
+        raise SourceError(f"{label}{where}: invalid YAML: {what}") from None
 
 
-def flatten_document(document: Any) -> FlatConfig:
+def _yaml_loader(yaml: Any) -> type:
+    """PyYAML's SafeLoader (a config file never constructs objects), refusing deep nesting
+    as it scans and composes (5,000 levels would otherwise take seconds to fail).
+
+    Aliases are not copied (they share the object), so an alias bomb loads fast;
+    flattening it is what the field limit bounds.
+    """
+
+    class Loader(yaml.SafeLoader):
+        depth = 0
+
+        def fetch_flow_collection_start(self, token_class: Any) -> None:
+            # The scanner's cost grows with the square of the [ { nesting: stop it early.
+            limits.check_depth(self.flow_level + 1)
+            super().fetch_flow_collection_start(token_class)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            try:
+                limits.check_depth(self.depth)
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return Loader
+
+
+def flatten_document(document: Any, max_fields: int | None = None) -> FlatConfig:
     """A JSON/TOML/YAML document as a FlatConfig with the paths canonical text uses.
 
     Mapping keys that are identifiers become attributes (``model.dim``), other keys dict
-    keys (``evalers['eval']``), list items indices; lines come in canonical order.
-    Values a document format has but canonical text does not (dates) are kept as text.
+    keys (``evalers['eval']``, a ``: `` inside written ``\\x3a ``), list items indices;
+    lines come in canonical order. Values a document format has but canonical text does
+    not are kept as text: dates as ISO text, sets in sorted order. Raises LimitError past
+    ``limits.MAX_DEPTH`` levels, ``max_fields`` fields, an integer past the digit limit,
+    or a document that contains itself (a recursive YAML alias).
     """
     out: dict[str, Any] = {}
-    _walk(document, "", out)
+    _Walk(out, max_fields).walk(document, "", 0)
     flat = FlatConfig()
     for path in sorted(out, key=paths.sort_key):
         flat[path] = out[path]
     return flat
 
 
-def _walk(value: Any, path: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            is_attribute = isinstance(key, str) and _IDENTIFIER.match(key)
-            _walk(item, paths.join(path, key if is_attribute else paths.Key(key)), out)
-    elif isinstance(value, (list, tuple)) and value:
-        for i, item in enumerate(value):
-            _walk(item, paths.join(path, i), out)
-    elif value is None or isinstance(value, (bool, int, float, str, bytes, list, tuple, dict)):
-        out[path] = value
-    else:  # TOML/YAML dates and times, YAML sets: not canonical values
-        out[path] = Raw(value.isoformat() if hasattr(value, "isoformat") else repr(value))
+class _Walk:
+    """One pass over a document, counting fields and tracking the containers it is inside."""
+
+    def __init__(self, out: dict[str, Any], max_fields: int | None) -> None:
+        self.out, self.max_fields, self.active = out, max_fields, set()
+
+    def walk(self, value: Any, path: str, depth: int) -> None:
+        if isinstance(value, (dict, list, tuple)) and value:
+            limits.check_depth(depth + 1)
+            if id(value) in self.active:
+                raise limits.LimitError(f"{path or 'the document'} contains itself (a recursive alias)")
+            self.active.add(id(value))
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    is_attribute = isinstance(key, str) and _IDENTIFIER.match(key)
+                    self.walk(item, paths.join(path, key if is_attribute else paths.Key(key)), depth + 1)
+            else:
+                for i, item in enumerate(value):
+                    self.walk(item, paths.join(path, i), depth + 1)
+            self.active.discard(id(value))
+            return
+        if not path:  # an empty document: an empty config
+            return
+        if self.max_fields is not None and len(self.out) >= self.max_fields:
+            raise limits.LimitError(f"expands to more than {self.max_fields:,} fields (YAML aliases?)")
+        self.out[path] = _leaf(value, path)
+
+
+def _leaf(value: Any, path: str) -> Any:
+    if type(value) is int:
+        try:
+            return limits.check_int(value)
+        except limits.LimitError as e:
+            raise limits.LimitError(f"{path}: {e}") from None
+    if value is None or isinstance(value, (bool, int, float, str, bytes, list, tuple, dict, Symbol, Raw)):
+        return value
+    if isinstance(value, (set, frozenset)):  # YAML !!set: written in sorted order, never hash order
+        return Raw("{" + ", ".join(sorted(map(canonical.format_value, value))) + "}" if value else "set()")
+    # TOML/YAML dates and times: not canonical values
+    return Raw(value.isoformat() if hasattr(value, "isoformat") else repr(value))
 
 
 # -- git revisions ----------------------------------------------------------------------
 
 
 def _is_revision(rev: str, base: Path) -> bool:
-    if not re.match(r"[\w./@^~{}-]+\Z", rev):
-        return False
+    """Whether git itself takes ``rev`` for a commit here (``--end-of-options``: a
+    revision spelled like an option, ``-x``, is a name to look up, never an option)."""
     from cfgdiff import git  # lazily: subprocess is not needed to diff two files
 
-    return git.run(base, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
+    try:
+        return git.run(base, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}").returncode == 0
+    except git.GitError:  # no git: nothing is a revision
+        return False
 
 
 def _at_revision(rev: str, rest: str, base: Path) -> Source:
@@ -218,12 +320,21 @@ def _recipe(name: str, base: Path, tried: list[str]) -> Source:
         raise SourceError(str(e)) from None
 
 
-def _from_function(ref: str, base: Path) -> Source:
-    """``package.module:function``: import the module, call the function, write its config."""
+def _from_function(ref: str, base: Path, tried: list[str]) -> Source:
+    """``package.module:function``: import the module, call the function, write its config.
+
+    When no such module exists either, REV:RECIPE with a mistyped revision is the likelier
+    meaning (``master:tiny_lm`` where the branch is ``main``), so both readings are named.
+    """
     from cfgdiff.provenance import project_root as provenance_root
     from cfgdiff.registry import RecipeError, find
 
+    module = ref.partition(":")[0]
     try:
         return find(ref, base).text(ref, provenance_root(base))
     except RecipeError as e:
+        missing = e.__cause__
+        if isinstance(missing, ModuleNotFoundError) and missing.name and f"{module}.".startswith(f"{missing.name}."):
+            tried.append(f"no module named {missing.name!r}")
+            raise SourceError(f"{ref}: not a config source ({'; '.join(tried)})") from None
         raise SourceError(str(e)) from None

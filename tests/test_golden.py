@@ -239,3 +239,22 @@ def test_report_api_without_the_cli(project):
     assert golden.update(registry).exit_code == 0
     report = golden.check(registry)
     assert [e.status for e in report.entries] == ["same", "same", "same"]
+
+
+def test_check_reports_temporary_files_an_interrupted_update_left(project):
+    root = project()
+    run("golden", "update")
+    (root / "golden_configs/.alpha.txt.k3j_x9a1.tmp").write_text("half a golden file")
+    result = run("golden", "check")
+    assert result.exit_code == 1
+    assert "leftover temporary file golden_configs/.alpha.txt.k3j_x9a1.tmp from an interrupted golden update" in result.output
+
+
+def test_update_removes_temporary_files_an_interrupted_update_left(project):
+    root = project()
+    run("golden", "update")
+    (root / "golden_configs/.alpha.txt.k3j_x9a1.tmp").write_text("half a golden file")
+    result = run("golden", "update")
+    assert result.exit_code == 0 and "1 leftover temporary removed" in result.output
+    assert sorted(p.name for p in (root / "golden_configs").iterdir()) == ["alpha.txt", "beta-wide.txt", "gamma.txt"]
+    assert run("golden", "check").exit_code == 0

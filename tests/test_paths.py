@@ -3,6 +3,7 @@
 import pytest
 
 from cfgdiff import paths
+from cfgdiff.limits import LimitError
 from cfgdiff.paths import Key
 
 
@@ -43,3 +44,34 @@ def test_int_dict_keys_sort_like_the_indices_they_look_like():
 
 def test_paths_that_do_not_split_sort_after_as_text():
     assert sorted(["b/c", "a"], key=paths.sort_key) == ["a", "b/c"]
+
+
+def test_a_key_holding_the_line_separator_is_written_escaped():
+    assert Key("a: b").text == "'a\\x3a b'"
+    assert paths.split("x['a\\x3a b']") == ["x", Key("a: b", "'a\\x3a b'")]
+
+
+def test_an_unhashable_literal_key_is_not_a_path():
+    with pytest.raises(ValueError, match=r"\{\} cannot be a dict key"):
+        paths.split("x[{}]")
+
+
+def test_a_key_the_parser_cannot_nest_is_kept_as_text():
+    text = "-" * 100_000 + "1"
+    assert paths.split(f"a[{text}]") == ["a", Key(text, text)]
+
+
+def test_a_path_with_more_segments_than_the_limit_is_refused():
+    with pytest.raises(LimitError, match="more than 100 segments"):
+        paths.split(".".join(["a"] * 101))
+
+
+def test_sort_key_agrees_with_splitting_for_paths_with_and_without_quoted_keys():
+    some = ["a[10].b", "a[2]", "a.b_c", "a_b", "a['k'].x", "a[(1, 2)]", "b", "a.b[0][1]", "a.b[0]",
+            "a['k.z'].y", "a['k'][0]", "a['k']", "a['it\\'s'].c", "a[''].b", "a[\"q\"]", "a['k'].y"]
+    assert sorted(some, key=paths.sort_key) == sorted(some, key=lambda p: [paths.segment_sort_key(s) for s in paths.split(p)])
+
+
+def test_sort_key_of_a_path_past_the_depth_limit_is_its_text():
+    deep = ".".join(["a"] * 5000)
+    assert paths.sort_key(deep) == ((3, deep),)

@@ -131,6 +131,7 @@ def test_a_config_that_cannot_be_written_is_a_recipe_error(project):
         ('recipes = "PKG"\nwhat = 1', "unknown key 'what'"),
         ("recipes = [1]", "recipes must be a list of module names"),
         ('recipes = []\ngolden_dir = "/abs"', "golden_dir must be a folder relative"),
+        ('recipes = []\ngolden_dir = "sub/../../x"', "golden_dir 'sub/../../x' is outside the project"),
         ("recipes = [", "invalid TOML"),
     ],
 )
@@ -220,3 +221,9 @@ def test_recipe_at_a_git_revision_is_built_from_that_code_and_the_worktree_remov
         flat_at_revision("HEAD~1", "alpha")
     monkeypatch.undo()
     assert len(_worktrees(root)) == 1 and list(scratch.iterdir()) == []
+
+
+def test_a_recipe_that_returns_a_non_config_is_a_one_line_error(project):
+    project(files={"PKG/__init__.py": "import cfgdiff\n\n@cfgdiff.recipe\ndef answer():\n    return 42\n"})
+    with pytest.raises(RecipeError, match=r"recipe answer: CanonicalError: <root>: 42 \(int\) is not a config"):
+        discover()["answer"].dumps()
