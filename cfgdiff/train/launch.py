@@ -14,20 +14,48 @@ from typing import Any
 from cfgdiff import canonical
 from cfgdiff.config import ConfigBase, ConfigError
 
-#: Paths that may differ when a run directory is reused: training longer resumes the run.
+#: Paths that may differ when a run directory is reused: training longer resumes the run,
+#: and the learning-rate schedule stretches with it (see :func:`set_max_steps`).
 RESUMABLE_CHANGES = ("max_steps",)
+SCHEDULE_FIELDS = ("warmup_steps", "decay_steps")
 
 
 def recipe_config(recipe: str, overrides: Sequence[str] = (), steps: int | None = None) -> Any:
-    """The recipe's config with ``PATH=VALUE`` overrides (values in canonical text) and ``--steps``."""
+    """The recipe's config with ``--steps`` and then ``PATH=VALUE`` overrides (values in canonical text)."""
     from cfgdiff.recipes import find
 
     cfg = find(recipe).build()
+    if steps is not None and isinstance(cfg, ConfigBase) and "max_steps" in cfg.keys():
+        set_max_steps(cfg, steps)
     for item in overrides:
-        apply_override(cfg, item)
-    if steps is not None:
-        cfg.set_path("max_steps", steps)
+        path = item.partition("=")[0].strip()
+        if path == "max_steps" and isinstance(cfg, ConfigBase):
+            before = cfg.max_steps
+            apply_override(cfg, item)
+            after, cfg.max_steps = cfg.max_steps, before
+            set_max_steps(cfg, after)
+        else:
+            apply_override(cfg, item)
     return cfg
+
+
+def set_max_steps(cfg: ConfigBase, steps: Any) -> None:
+    """Set ``max_steps`` and stretch every schedule that spans the run to the new length.
+
+    A schedule spans the run when its ``decay_steps`` equals ``max_steps`` (as the LM
+    recipes build it); its ``decay_steps`` becomes ``steps`` and its ``warmup_steps`` keeps
+    its fraction of the run, so the canonical text shows the values the run will use.
+    """
+    old = cfg.max_steps
+    cfg.max_steps = steps
+    if not isinstance(old, int) or not isinstance(steps, int) or isinstance(steps, bool) or old <= 0:
+        return
+    schedules: list[ConfigBase] = []
+    cfg.visit(lambda _, v: schedules.append(v) if isinstance(v, ConfigBase) and "decay_steps" in v.keys() and v.decay_steps == old else None)
+    for schedule in schedules:
+        if isinstance(getattr(schedule, "warmup_steps", None), int):
+            schedule.warmup_steps = round(schedule.warmup_steps * steps / old)
+        schedule.decay_steps = steps
 
 
 def apply_override(cfg: ConfigBase, item: str) -> None:
@@ -79,23 +107,32 @@ def _import(name: str, path: str, text: str) -> Any:
 
 
 def default_run_dir(recipe: str) -> str:
-    """``runs/<recipe>``, with the name made safe for a folder (``pkg.mod:fn`` -> ``fn``)."""
-    name = re.split(r"[:.]", recipe)[-1] or "run"
+    """``runs/<recipe>``, with the name made safe for a folder (``pkg.mod:fn`` -> ``fn``; ``sweep-lr0.01`` stays)."""
+    name = recipe.rpartition(":")[2].strip(".") or "run"
     return os.path.join("runs", re.sub(r"[^A-Za-z0-9_.-]", "_", name))
 
 
 def write_config(cfg: ConfigBase, run_dir: str, command: str) -> None:
     """Write ``<run_dir>/config.txt``; a run dir of another config (beyond max_steps) is an error."""
-    text = canonical.dumps(cfg, header=f"cfgdiff run config\n{command}")
+    refuse_other_config(cfg, run_dir)
+    os.makedirs(run_dir, exist_ok=True)
+    canonical.write_text_atomic(os.path.join(run_dir, "config.txt"), canonical.dumps(cfg, header=f"cfgdiff run config\n{command}"))
+
+
+def refuse_other_config(cfg: ConfigBase, run_dir: str) -> None:
+    """Raise :class:`ConfigError` when ``run_dir`` holds a run of a config that differs beyond its length."""
     path = os.path.join(run_dir, "config.txt")
     if os.path.exists(path):
-        old, new = canonical.load(path), canonical.loads(text)
-        changed = sorted(p for p in set(old) | set(new) if p not in RESUMABLE_CHANGES and (p not in old or p not in new or not canonical.values_equal(old[p], new[p])))
+        old, new = canonical.load(path), canonical.loads(canonical.dumps(cfg))
+        differ = {p for p in set(old) | set(new) if p not in old or p not in new or not canonical.values_equal(old[p], new[p])}
+        # A longer (or shorter) run stretches its schedule; the schedule alone may not change.
+        resumable = set(RESUMABLE_CHANGES) if "max_steps" in differ else set()
+        resumable |= {p for p in differ if "max_steps" in differ and p.startswith("optimizer.") and p.rpartition(".")[2] in SCHEDULE_FIELDS}
+        changed = sorted(differ - resumable)
         if changed:
             more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
             raise ConfigError(
                 f"{run_dir} holds a run of another config ({', '.join(changed[:3])}{more} differ); "
                 f"use a new --run-dir, or 'cfgdiff {path} RECIPE' to see the difference"
             )
-    os.makedirs(run_dir, exist_ok=True)
-    canonical.write_text_atomic(path, text)
+
