@@ -16,7 +16,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+import jax.numpy as jnp
 from jax.typing import DTypeLike
 
 from cfgdiff import canonical
@@ -91,7 +91,8 @@ def check_devices(cfg: Any, devices: Sequence[Any], process_count: int = 1) -> N
     batch = cfg.data.global_batch_size
     if batch % split or batch % process_count:
         what = " x ".join(f"{a}={sizes[a]}" for a in batch_axes)
-        _fail("data.global_batch_size", batch, f"a multiple of the mesh's batch axes ({what} = {split}) and of {process_count} process(es)")
+        processes = f" and of the {process_count} processes" if process_count > 1 else ""
+        _fail("data.global_batch_size", batch, f"a multiple of the mesh's batch axes ({what} = {split}){processes}")
     if cfg.model.attention_impl == "cudnn":
         head_dim = cfg.model.head_dim or cfg.model.dim // cfg.model.num_heads
         why = cudnn_attention_unavailable(devices[0], cfg.model.compute_dtype, head_dim)
@@ -166,7 +167,7 @@ def _is_float_dtype(value: Any) -> bool:
     if isinstance(value, (types.FunctionType, types.BuiltinFunctionType, types.ModuleType)):
         return False  # np.dtype() would take any callable with a dtype attribute
     try:
-        return bool(np.issubdtype(np.dtype(value), np.floating))
+        return bool(jnp.issubdtype(jnp.dtype(value), jnp.floating))  # numpy alone does not count bfloat16
     except TypeError:
         return False
 
