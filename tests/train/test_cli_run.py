@@ -172,3 +172,47 @@ def test_steps_extends_a_finished_run_then_a_lower_step_changes_nothing(cli_run)
     assert "is already at step 6, past max_steps=3; nothing changed" in line
     assert (run_dir / "config.txt").read_bytes() == before
 
+
+
+# -- progress, in a terminal and without one --------------------------------------------------
+def run_in_pty(command: list[str]) -> tuple[int, str]:
+    """Run ``command`` on a pseudo-terminal of 24 x 100 (as a user's terminal); exit code and output."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    main_fd, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(main_fd)
+    return proc.wait(timeout=60), out.decode(errors="replace")
+
+
+def test_run_in_a_terminal_shows_a_progress_bar(tmp_path):
+    code, out = run_in_pty([sys.executable, "-m", "cfgdiff", "run", "tiny_lm", "--steps", "3", "--run-dir", str(tmp_path),
+                            "--set", "model.num_layers=1"])
+    assert code == 0, out
+    assert "3/3 [" in out and "step/s" in out  # tqdm's bar, redrawn in place
+    assert "step 3: loss " in out.splitlines()[-1]
+
+
+def test_run_without_a_terminal_logs_progress_lines(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "cfgdiff", "run", "tiny_lm", "--steps", "3", "--run-dir", str(tmp_path),
+                           "--set", "model.num_layers=1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("step 1/3  loss ") and "tokens/s  ETA " in lines[0]
+    assert lines[-1].startswith("step 3/3  loss ") and "eval loss" in lines[-1]
+    assert proc.stdout.startswith("step 3: loss ") and "median" in proc.stdout
