@@ -82,7 +82,7 @@ def format_report(name: str, r: dict[str, Any]) -> str:
         f"{name}: compiled for {r['devices']} CPU devices ({mesh})",
         f"  parameters         {r['params']:,}",
         f"  tokens per step    {r['tokens_per_step']:,}",
-        f"  FLOPs per step     {r['flops_per_step']:.3e} (model: 6N + attention)",
+        f"  FLOPs per step     {r['flops_per_step']:.3e} (model: 6N + causal attention)",
         f"  memory per device  {gib(r['memory_per_device'])} (state {gib(r['arguments_per_device'])}, temporaries {gib(r['temp_per_device'])})",
         f"  lower + compile    {r['lower_s']:.1f} s + {r['compile_s']:.1f} s",
     ])
