@@ -55,7 +55,7 @@ def main() -> None:
         subprocess.run(["cfgdiff", "golden", "update"], check=True, capture_output=True)
 
         from cfgdiff import golden
-        from cfgdiff.recipes import discover
+        from cfgdiff.registry import discover
 
         t0 = time.perf_counter()
         registry = discover()

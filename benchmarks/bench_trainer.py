@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import optax
 
 from cfgdiff.config import build
-from cfgdiff.recipes import find
+from cfgdiff.registry import find
 from cfgdiff.train.launch import apply_override
 from cfgdiff.train.metrics import peak_flops
 from cfgdiff.train.optimizer import find_learning_rate

@@ -37,10 +37,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # ``recipe`` loads on first use: cfgdiff.recipes pulls in tomllib, subprocess and more,
+    # ``recipe`` loads on first use: cfgdiff.registry pulls in tomllib, subprocess and more,
     # a third of the start-up time of ``cfgdiff OLD NEW``, which needs none of it.
     if name == "recipe":
-        from cfgdiff.recipes import recipe
+        from cfgdiff.registry import recipe
 
         return recipe
     raise AttributeError(f"module 'cfgdiff' has no attribute {name!r}")

@@ -121,6 +121,21 @@ class FlatConfig(dict):
 
     __hash__ = None  # type: ignore[assignment]
 
+    #: Where each field's value was set ({path: provenance.Origin}), for a config built here.
+    origins: Mapping[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Text:
+    """Canonical text and where it came from; diffed without parsing its unchanged lines.
+
+    ``origins`` is as for :class:`FlatConfig`: set when the text was written from a live config.
+    """
+
+    text: str
+    source: str = "<text>"
+    origins: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False)
+
 
 # -- config tree -> FlatConfig ---------------------------------------------------------
 

@@ -13,12 +13,11 @@ from typing import Any
 
 import click
 
-from cfgdiff.canonical import CanonicalError, ParseError
-from cfgdiff.config import ConfigError
 from cfgdiff.errors import CfgdiffError
 
-#: Failures that are the user's input, not a bug: reported as one line, exit code 2.
-USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, ConfigError, CanonicalError, ParseError, OSError, LookupError, ValueError)
+#: Failures that are the user's input or environment, not a bug: one line, exit code 2.
+#: Anything else is a bug in cfgdiff and keeps its traceback.
+USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, OSError)
 
 
 class DefaultGroup(click.Group):
@@ -34,7 +33,7 @@ class DefaultGroup(click.Group):
             return super().invoke(ctx)
         except USER_ERRORS as e:
             click.echo(f"cfgdiff: error: {_one_line(e)}", err=True)
-            ctx.exit(2)
+            ctx.exit(getattr(e, "exit_code", 2))
 
 
 def _one_line(error: BaseException) -> str:
@@ -86,14 +85,14 @@ def main() -> None:
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.
 
 
-# -- recipes, golden files, review, hooks: cfgdiff.recipes / golden / review / hooks ----
+# -- recipes, golden files, review, hooks: cfgdiff.registry / golden / review / hooks ----
 
 
 @main.command("list")
 @click.pass_context
 def list_recipes(ctx: click.Context) -> None:
     """List the project's recipes, each with the file:line defining it."""
-    from cfgdiff.recipes import discover
+    from cfgdiff.registry import discover
 
     registry = discover()
     width = max(map(len, registry), default=0)
@@ -109,18 +108,29 @@ def golden_group() -> None:
     """Golden files: each recipe's canonical config, checked in (see [tool.cfgdiff])."""
 
 
+def format_option(fn: Any) -> Any:
+    """``--format text|stat|markdown|json``: how a command shows the changes it found."""
+    from cfgdiff.render import FORMATS
+
+    return click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+        help="text for a terminal, stat for counts, markdown for a pull-request comment, json for programs.",
+    )(fn)
+
+
 @golden_group.command("check")
 @click.argument("recipes", nargs=-1)
 @click.option("--staged", is_flag=True, help="Check only if git stages Python, pyproject or golden files (the pre-commit hook).")
+@format_option
 @color_option
 @click.pass_context
-def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, color: str) -> None:
+def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt: str, color: str) -> None:
     """Build RECIPES (default: all) and compare each with its golden file.
 
     Exit codes: 0 all match, 1 a golden file differs, is missing or is stale, 2 trouble.
     """
-    from cfgdiff import golden, hooks
-    from cfgdiff.recipes import discover
+    from cfgdiff import golden, hooks, render
+    from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
@@ -131,7 +141,8 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
         click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking all {len(registry)} recipes")
     report = golden.check(registry, recipes)
-    click.echo(golden.format_report(report, color=use_color(color)), nl=False)
+    colored = use_color(color) and fmt in ("text", "stat")
+    click.echo(render.write_changes(golden.changeset(report), fmt, color=colored), nl=False, color=colored)
     if staged and report.exit_code == 1:
         click.echo(f"Then stage them: git add {os.path.relpath(registry.golden_dir)}")
     if staged and report.exit_code == 0:
@@ -150,31 +161,30 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, col
 @click.pass_context
 def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> None:
     """Rewrite the golden files of RECIPES (default: all) that differ, atomically."""
-    from cfgdiff import golden
-    from cfgdiff.recipes import discover
+    from cfgdiff import golden, render
+    from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
     report = golden.update(registry, recipes, prune=prune)
-    click.echo(golden.format_report(report), nl=False)
+    click.echo(render.write_changes(golden.changeset(report)), nl=False)
     ctx.exit(report.exit_code)
 
 
 @main.command("review")
 @click.option("--base", metavar="REV", help="Compare with the merge base of REV (default: the upstream branch, else main).")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@format_option
 @color_option
 def review_command(base: str | None, fmt: str, color: str) -> None:
-    """What this branch does to every recipe's config, for a pull request."""
-    from cfgdiff import review
+    """What this branch does to every recipe's config, for a pull request.
 
-    result = review.review(base)
-    if fmt == "markdown":
-        click.echo(review.format_markdown(result), nl=False)
-    elif fmt == "json":
-        click.echo(review.format_json(result), nl=False)
-    else:
-        click.echo(review.format_text(result, color=use_color(color)), nl=False)
+    Exit codes: 0 the review was made, 2 trouble.
+    """
+    from cfgdiff import render, review
+
+    colored = use_color(color) and fmt in ("text", "stat")
+    changes = review.changeset(review.review(base))
+    click.echo(render.write_changes(changes, fmt, color=colored, marker=review.MARKER), nl=False, color=colored)
 
 
 @main.group("hooks")

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 from cfgdiff import canonical
-from cfgdiff.canonical import FlatConfig, Raw, values_equal
+from cfgdiff.canonical import FlatConfig, Raw, Text, values_equal
+from cfgdiff.errors import CfgdiffError
 from cfgdiff.lines import Lines, is_under, last_segment, only, parent, path_of, prefixes, sort_key
 
 #: The field that names a node's target (AXLearn's ``klass``/``fn``; ours for partials).
@@ -44,6 +45,10 @@ _SIMILAR = 0.5
 _MAX_FUZZY_PAIRS = 10_000
 
 
+class FilterError(CfgdiffError, ValueError):
+    """An ``--only``/``--ignore`` filter that cannot apply (``--only`` selecting nothing)."""
+
+
 # -- result types ----------------------------------------------------------------------
 
 
@@ -54,6 +59,9 @@ class Changed:
     path: str
     old: Any
     new: Any
+    #: Where the new value was set, and the old one (``provenance.Origin``), when known.
+    origin: Any = field(default=None, compare=False)
+    old_origin: Any = field(default=None, compare=False)
 
     @property
     def type_note(self) -> str:
@@ -69,6 +77,8 @@ class Added:
 
     path: str
     value: Any
+    #: Where its value was set (``provenance.Origin``), when known.
+    origin: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -113,12 +123,14 @@ class Moved:
 
     ``size`` counts its fields; ``diff`` holds the differences inside it, with paths
     relative to the subtree (``.eps``, ``[0].klass``); it is empty for a pure move.
+    ``target`` is the subtree's klass/fn/partial where it has one (what moved, in a word).
     """
 
     old_path: str
     new_path: str
     size: int
     diff: Diff
+    target: Any = None
 
 
 Entry = Union[Changed, Added, Removed, Group, Moved]
@@ -170,6 +182,44 @@ class Diff:
         out.sort(key=lambda e: sort_key(entry_path(e)))
         return out
 
+    def without(self, keys: Collection[Hashable]) -> Diff:
+        """This diff less the entries whose :func:`entry_key` is in ``keys`` (said elsewhere).
+
+        The fields of a dropped group go with it; ``unchanged`` stays as it is.
+        """
+        dropped = [e for e in self.entries() if entry_key(e) in keys]
+        if not dropped:
+            return self
+        gone = {id(e) for e in dropped} | {id(f) for e in dropped if isinstance(e, Group) for f in e.fields}
+        return replace(
+            self,
+            changed=[f for f in self.changed if id(f) not in gone],
+            added=[f for f in self.added if id(f) not in gone],
+            removed=[f for f in self.removed if id(f) not in gone],
+            moved=[m for m in self.moved if id(m) not in gone],
+            groups=[g for g in self.groups if id(g) not in gone],
+        )
+
+
+def entry_key(entry: Entry) -> Hashable:
+    """What an entry says, as a hashable value: equal keys mean the same change, whichever
+    two configs it was found between (how one shared default is recognised across recipes)."""
+    if isinstance(entry, Changed):
+        return ("~", entry.path, _value_key(entry.old), _value_key(entry.new))
+    if isinstance(entry, Added):
+        return ("+", entry.path, _value_key(entry.value))
+    if isinstance(entry, Removed):
+        return ("-", entry.path, _value_key(entry.value))
+    if isinstance(entry, Group):
+        return ("group", entry.kind, entry.path, _value_key(entry.old), _value_key(entry.new), tuple(map(entry_key, entry.fields)))
+    return (">", entry.old_path, entry.new_path, entry.size, tuple(map(entry_key, entry.diff.entries())))
+
+
+def _value_key(value: Any) -> Hashable:
+    if isinstance(value, Node):
+        return ("node", _value_key(value.target), value.fields)
+    return canonical.format_value(value)
+
 
 def summary_line(counts: Mapping[str, int]) -> str:
     """``'3 changed, 2 added, 1 removed, 1 moved (44,994 unchanged)'``; moves only when any."""
@@ -198,14 +248,6 @@ def type_name(value: Any) -> str:
 # -- inputs ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Text:
-    """Canonical text and where it came from; diffed without parsing its unchanged lines."""
-
-    text: str
-    source: str = "<text>"
-
-
 ConfigLike = Union[FlatConfig, Text, str, "os.PathLike[str]", Any]
 
 
@@ -216,7 +258,7 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     file as an ``os.PathLike``, or a config tree (anything ``canonical.flatten`` takes).
     ``ignore`` drops paths matching any glob (``*`` matches any text; a pattern that
     matches a node drops its subtree); ``only`` keeps the subtree at one path prefix.
-    Raises ParseError (``FILE:LINE: ...``) for malformed text, ValueError when ``only``
+    Raises ParseError (``FILE:LINE: ...``) for malformed text, FilterError when ``only``
     selects nothing on either side.
     """
     old_side = _lines_of(old, "<old>")
@@ -227,10 +269,30 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
         new_side = new_side.filtered(keep)
         if only and not old_side.lines and not new_side.lines:
             # A typo in --only would otherwise read as "no differences".
-            raise ValueError(f"--only {only!r}: neither config has a field under it")
-    result = _diff_sides(old_side, new_side)
+            raise FilterError(f"--only {only!r}: neither config has a field under it")
+    origins = _Origins(getattr(old, "origins", None), getattr(new, "origins", None))
+    result = _diff_sides(old_side, new_side, origins)
     result.old_source, result.new_source = old_side.source, new_side.source
     return result
+
+
+@dataclass(frozen=True)
+class _Origins:
+    """Both sides' ``{path: Origin}`` maps, seen from inside a moved subtree (prefixes)."""
+
+    old: Mapping[str, Any] | None
+    new: Mapping[str, Any] | None
+    old_prefix: str = ""
+    new_prefix: str = ""
+
+    def of_old(self, path: str) -> Any:
+        return self.old.get(self.old_prefix + path) if self.old else None
+
+    def of_new(self, path: str) -> Any:
+        return self.new.get(self.new_prefix + path) if self.new else None
+
+    def inside(self, old_path: str, new_path: str) -> _Origins:
+        return _Origins(self.old, self.new, self.old_prefix + old_path, self.new_prefix + new_path)
 
 
 def path_filter(*, ignore: Sequence[str] = (), only: str | None = None) -> Any:
@@ -286,7 +348,7 @@ def _split(lines: Iterable[str], side: Lines) -> dict[str, str]:
     return out
 
 
-def _diff_sides(old: Lines, new: Lines) -> Diff:
+def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
     only_old, only_new = only(old.lines, new.lines)
     result = Diff(unchanged=len(old.lines) - len(only_old), old_source=old.source, new_source=new.source)
     if not only_old and not only_new:
@@ -309,19 +371,30 @@ def _diff_sides(old: Lines, new: Lines) -> Diff:
         rem, add, lost = _account_moves(old, new, rem, add, same, moves)
         result.unchanged -= lost
     for old_path, new_path in moves:
-        inner = _diff_sides(old.sub(old_path), new.sub(new_path))
-        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner))
+        inner = _diff_sides(old.sub(old_path), new.sub(new_path), origins.inside(old_path, new_path))
+        result.moved.append(Moved(old_path, new_path, new.size(new_path), inner, _target(new, new_path)))
 
     both = rem.keys() & add.keys()
     for path in sorted(both - same, key=sort_key):
-        result.changed.append(Changed(path, old.value(path, rem[path]), new.value(path, add[path])))
+        result.changed.append(
+            Changed(path, old.value(path, rem[path]), new.value(path, add[path]), origins.of_new(path), origins.of_old(path))
+        )
     for path in sorted(add.keys() - both, key=sort_key):
-        result.added.append(Added(path, new.value(path, add[path])))
+        result.added.append(Added(path, new.value(path, add[path]), origins.of_new(path)))
     for path in sorted(rem.keys() - both, key=sort_key):
         result.removed.append(Removed(path, old.value(path, rem[path])))
     result.moved.sort(key=lambda m: sort_key(m.new_path))
     result.groups = _groups(result, old, new, moves)
     return result
+
+
+def _target(side: Lines, node: str) -> Any:
+    """The klass/fn/partial value of the node at ``node``, or None."""
+    for key in TARGET_KEYS:
+        path = f"{node}.{key}"
+        if side.count_path(path) == 1:
+            return side.value(path, side.text_at(path))
+    return None
 
 
 def _account_moves(

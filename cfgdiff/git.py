@@ -15,10 +15,10 @@ class GitError(CfgdiffError, ValueError):
     """git is missing or a git command failed; the message is one line."""
 
 
-def run(cwd: str | os.PathLike, *args: str, text: bool = True) -> subprocess.CompletedProcess:
-    """Run ``git ARGS`` in ``cwd``; the finished process whatever its exit code."""
+def run(cwd: str | os.PathLike, *args: str, text: bool = True, input: bytes | str | None = None) -> subprocess.CompletedProcess:
+    """Run ``git ARGS`` in ``cwd`` (``input`` on its stdin); the finished process whatever its exit code."""
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, check=False)
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, input=input, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed; cfgdiff needs it for revisions, hooks and review") from None
 

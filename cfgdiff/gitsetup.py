@@ -43,7 +43,7 @@ def textconv_command() -> str:
 
 def default_pattern(root: Path) -> str:
     """``<golden_dir>/*.txt`` from ``[tool.cfgdiff]``, relative to the repository root."""
-    from cfgdiff.recipes import DEFAULT_GOLDEN_DIR, find_settings
+    from cfgdiff.registry import DEFAULT_GOLDEN_DIR, find_settings
 
     pyproject, settings = find_settings(root)
     if pyproject is None:

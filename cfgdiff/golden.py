@@ -3,9 +3,10 @@
 ``golden_configs/<recipe>.txt`` holds the canonical text of one recipe under a one-line
 header saying how to regenerate it. :func:`check` builds each recipe and compares it
 with its file; :func:`update` rewrites the files that differ, atomically (a crash
-mid-write leaves the old file, never a truncated one). Both return a :class:`Report`,
-which :func:`format_report` writes for people: one field diff per recipe, and a change
-that shows up in several recipes (one shared default) said once, with the recipe names.
+mid-write leaves the old file, never a truncated one). Both return a :class:`Report`;
+:func:`changeset` turns it into the change model that :mod:`cfgdiff.render` writes: one
+field diff per recipe, and a change that shows up in several recipes (one shared default)
+said once, with the recipe names.
 
 Comparison starts with the text: a golden file byte-equal to the freshly written text is
 not parsed at all, which keeps a clean check of many large recipes at the cost of building
@@ -19,10 +20,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from cfgdiff import paths
-from cfgdiff.canonical import FlatConfig, ParseError, format_value, loads, parse_value, values_equal, write_text_atomic
-from cfgdiff.diff import Diff, Text, diff
-from cfgdiff.recipes import RecipeError, Registry
+from cfgdiff.canonical import ParseError, Text, write_text_atomic
+from cfgdiff.changes import ChangeSet, Problem, RecipeChange, share
+from cfgdiff.diff import Diff, diff
+from cfgdiff.registry import RecipeError, Registry
 
 GOLDEN_SUFFIX = ".txt"
 
@@ -169,24 +170,10 @@ def _compare(registry: Registry, name: str) -> Entry:
     if golden_text == text:  # the common case, decided without parsing anything
         return Entry(name, "same", path, text=text)
     try:
-        _check_readable(golden_text, text, _display(path))
         found = diff(Text(golden_text, _display(path)), Text(text, f"recipe {name}"))
     except ParseError as e:
         return Entry(name, "unreadable", path, text=text, error=str(e))
     return Entry(name, "changed" if found else "reformatted", path, text, golden_text, found)
-
-
-def _check_readable(golden_text: str, text: str, source: str) -> None:
-    """Raise ParseError (``FILE:LINE: ...``) if the golden text is malformed.
-
-    Only lines that differ from the freshly written (well-formed) text can be malformed,
-    so the exact reader runs only when one of those looks wrong: no ``: ``, or a path
-    given twice.
-    """
-    differing, _ = _differing_lines(golden_text, text)
-    paths_seen = {line.split(": ", 1)[0] for line in differing}
-    if len(paths_seen) != len(differing) or any(": " not in line for line in differing):
-        loads(golden_text, source)
 
 
 def stale_files(registry: Registry) -> list[Entry]:
@@ -200,155 +187,51 @@ def stale_files(registry: Registry) -> list[Entry]:
     ]
 
 
-# -- changes shared by several recipes --------------------------------------------------
+# -- the report as a change set ---------------------------------------------------------
 
 
-@dataclasses.dataclass(frozen=True)
-class FieldChange:
-    """One field's change, by text: ``old``/``new`` are None when the field was added/removed."""
+def changeset(report: Report, closing: bool = True) -> ChangeSet:
+    """The report in the one change model every writer shows (:mod:`cfgdiff.changes`).
 
-    path: str
-    old: str | None
-    new: str | None
-
-    def __str__(self) -> str:
-        if self.old is None:
-            return f"+ {self.path}: {self.new}"
-        if self.new is None:
-            return f"- {self.path}: {self.old}"
-        return f"~ {self.path}: {self.old} -> {self.new}"
-
-
-def field_changes(old: FlatConfig | str, new: FlatConfig | str) -> list[FieldChange]:
-    """Every field that differs between two configs (FlatConfigs or canonical text), in path order.
-
-    Only the lines that differ are looked at; two spellings of one value (``'a'``, ``"a"``)
-    are no change.
+    With ``closing=False`` the tally and the accept-all command are left out (one recipe's
+    test in the pytest plugin).
     """
-    gone_lines, came_lines = _differing_lines(old, new)
-    gone = dict(line.split(": ", 1) if ": " in line else (line, "") for line in gone_lines)
-    came = dict(line.split(": ", 1) if ": " in line else (line, "") for line in came_lines)
-    out = []
-    for path in sorted(gone.keys() | came.keys(), key=paths.sort_key):
-        before, after = gone.get(path), came.get(path)
-        if before is not None and after is not None and values_equal(parse_value(before), parse_value(after)):
-            continue
-        out.append(FieldChange(path, before, after))
-    return out
-
-
-def _differing_lines(old: FlatConfig | str, new: FlatConfig | str) -> tuple[set[str], set[str]]:
-    """(lines only in old, lines only in new), comments and blank lines left out."""
-    old_lines, new_lines = _lines(old), _lines(new)
-    return _content(old_lines - new_lines), _content(new_lines - old_lines)
-
-
-def _content(lines: set[str]) -> set[str]:
-    return {line for line in lines if line and line[0] != "#"}
-
-
-def _lines(config: FlatConfig | str) -> set[str]:
-    if isinstance(config, str):
-        return set(config.splitlines())  # a set built in C; comments are dropped from the difference
-    return {f"{path}: {format_value(value)}" for path, value in config.items()}
-
-
-def shared_changes(pairs: dict[str, tuple[FlatConfig | str, FlatConfig | str]], min_recipes: int = 2) -> dict[FieldChange, list[str]]:
-    """Field changes that appear identically in at least ``min_recipes`` recipes, with their names.
-
-    ``pairs`` maps recipe name to (old, new). One changed default shows up here once.
-    """
-    return _group({name: field_changes(old, new) for name, (old, new) in pairs.items()}, min_recipes)
-
-
-def _group(changes: dict[str, list[FieldChange]], min_recipes: int = 2) -> dict[FieldChange, list[str]]:
-    seen: dict[FieldChange, list[str]] = {}
-    for name, found in changes.items():
-        for change in found:
-            seen.setdefault(change, []).append(name)
-    return {change: names for change, names in seen.items() if len(names) >= min_recipes}
-
-
-def without_paths(config: FlatConfig | str, drop: set[str]) -> FlatConfig | Text:
-    """``config`` without the fields in ``drop`` (to show what is left of a diff)."""
-    if isinstance(config, str):
-        kept = [line for line in config.splitlines() if line.split(": ", 1)[0] not in drop]
-        return Text("\n".join(kept) + "\n")
-    out = FlatConfig((path, value) for path, value in config.items() if path not in drop)
-    out.source = config.source
-    return out
-
-
-def name_list(names: list[str], limit: int = 10) -> str:
-    """``a, b, c`` or ``a, b, ... (40 more)``: recipe names for a one-line message."""
-    if len(names) <= limit:
-        return ", ".join(names)
-    return f"{', '.join(names[:limit])}, ... ({len(names) - limit} more)"
-
-
-# -- the report, for people --------------------------------------------------------------
-
-
-def format_report(report: Report, color: bool = False, tally: bool = True) -> str:
-    """The text a person reads after ``cfgdiff golden check`` or ``update``.
-
-    ``tally=False`` leaves out the closing count and accept-all command (for one recipe's test).
-    """
-    lines: list[str] = []
-    changed = [e for e in report.entries if e.diff is not None and e.status in ("changed", "written")]
-    changes = {e.name: field_changes(e.old_text or "", e.text or "") for e in changed}
-    shared = _group(changes)
-    if shared:
-        lines.append("Changes shared by several recipes (said once):")
-        lines.extend(f"  {change} in {len(names)} recipes: {name_list(names)}" for change, names in shared.items())
-        lines.append("")
-    verb = "differs from" if report.action == "check" else "updated"
-    only_shared = []
-    for e in changed:
-        assert e.diff is not None
-        mine = {c.path for c in changes[e.name] if c in shared}  # this recipe's changes said above
-        if mine and len(mine) == len(changes[e.name]):
-            only_shared.append(e.name)
-            continue
-        lines.append(f"recipe {e.name} {verb} {_display(e.path)}: {e.diff.summary()}")
-        if report.action == "check":
-            from cfgdiff.render import render_text
-
-            rest = diff(without_paths(e.old_text or "", mine), without_paths(e.text or "", mine)) if mine else e.diff
-            body = render_text(rest, color=color).rstrip("\n").splitlines()[:-1]  # its tally: said above
-            lines.append(_indent("\n".join(body)))
-            lines.append(f"  to accept: {update_command([e.name])}")
-    if only_shared:
-        what = "differ" if report.action == "check" else "were updated"
-        lines.append(f"{len(only_shared)} recipes {what} only by the shared changes above: {name_list(only_shared)}")
+    check = report.action == "check"
+    recipes, problems = [], []
     for e in report.entries:
-        if e.status == "created":
-            lines.append(f"created {_display(e.path)} ({e.fields:,} fields)")
+        shown = _display(e.path)
+        if e.status in ("changed", "written"):
+            note = f"recipe {e.name} differs from {shown}" if check else f"recipe {e.name} updated {shown}"
+            recipes.append(RecipeChange(e.name, e.status, note, diff=e.diff, fix=update_command([e.name]) if check else None))
+        elif e.status == "created":
+            recipes.append(RecipeChange(e.name, e.status, f"created {shown} ({e.fields:,} fields)"))
         elif e.status == "repaired":
-            lines.append(f"rewrote {_display(e.path)}, which could not be read ({e.error})")
+            recipes.append(RecipeChange(e.name, e.status, f"rewrote {shown}, which could not be read ({e.error})"))
         elif e.status == "reformatted":
-            lines.append(f"rewrote {_display(e.path)}: same fields, header or layout refreshed")
-        elif e.status == "missing":
-            lines.append(f"missing golden file {_display(e.path)} for recipe {e.name}: create it with {update_command([e.name])!r}")
-        elif e.status == "stale" and report.action == "check":
-            lines.append(f"stale golden file {_display(e.path)}: no recipe {e.name!r}; remove it with {update_command(prune=True)!r}")
-        elif e.status == "stale":
-            lines.append(f"stale golden file {_display(e.path)}: no recipe {e.name!r}; kept (pass --prune to remove it)")
+            recipes.append(RecipeChange(e.name, e.status, f"rewrote {shown}: same fields, header or layout refreshed"))
         elif e.status == "removed":
-            lines.append(f"removed {_display(e.path)}: no recipe {e.name!r}")
+            recipes.append(RecipeChange(e.name, e.status, f"removed {shown}: no recipe {e.name!r}"))
+        elif e.status == "missing":
+            problems.append(Problem("error", f"missing golden file {shown} for recipe {e.name}", update_command([e.name])))
+        elif e.status == "stale" and check:
+            problems.append(Problem("error", f"stale golden file {shown}: no recipe {e.name!r}", update_command(prune=True)))
+        elif e.status == "stale":
+            problems.append(Problem("warning", f"stale golden file {shown}: no recipe {e.name!r}; kept (pass --prune to remove it)"))
         elif e.status == "error":
-            lines.append(f"error: {e.error}")
-    lines.extend(f"error: {error}" for error in report.import_errors)
+            problems.append(Problem("error", e.error or f"recipe {e.name} could not be checked"))
+    problems.extend(Problem("error", error) for error in report.import_errors)
     if report.import_errors:
-        lines.append("(stale golden files not looked for: a recipe module failed to import)")
-    if not tally:
-        return "\n".join(lines) + "\n"
-    lines.append(_tally(report))
-    if report.action == "check" and report.exit_code == 1:
-        off = [e.name for e in report.entries if e.status in ("changed", "missing")]
-        stale = bool(report.by_status("stale"))
-        lines.append(f"To accept these configs: {update_command(off if len(off) <= 5 and not stale else (), prune=stale)}")
-    return "\n".join(lines) + "\n"
+        problems.append(Problem("warning", "stale golden files not looked for: a recipe module failed to import"))
+    result = ChangeSet("", recipes, problems=problems, details=check, verb="differ" if check else "were updated")
+    result.shared = share(recipes)
+    if closing:
+        result.tally = _tally(report)
+        if check and report.exit_code == 1:
+            off = [e.name for e in report.entries if e.status in ("changed", "missing")]
+            stale = bool(report.by_status("stale"))
+            result.fix = update_command(off if len(off) <= 5 and not stale else (), prune=stale)
+    return result
+
 
 
 def _tally(report: Report) -> str:
@@ -361,10 +244,6 @@ def _tally(report: Report) -> str:
     words = {"same": "match", "changed": "differ", "written": "updated"}
     parts = [f"{counts[s]} {words.get(s, s)}" for s in order if counts.get(s)]
     return f"golden {report.action}: {', '.join(parts) or 'no recipes'}"
-
-
-def _indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + line if line else line for line in text.rstrip("\n").splitlines())
 
 
 def _display(path: Path) -> str:

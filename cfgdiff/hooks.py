@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cfgdiff import git
 from cfgdiff.errors import CfgdiffError
-from cfgdiff.recipes import Registry
+from cfgdiff.registry import Registry
 
 PRE_COMMIT_SCRIPT = r"""#!/bin/sh
 # cfgdiff golden-config check, installed by 'cfgdiff hooks install'.

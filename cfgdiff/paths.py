@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any, Union
 
+from cfgdiff.errors import CfgdiffError
+
 Segment = Union[str, int, "Key"]
+
+
+class PathError(CfgdiffError, ValueError):
+    """Text that is not a field path; the message quotes it and says where it goes wrong."""
 
 
 class Key:
@@ -64,7 +70,7 @@ _TOKEN = re.compile(
 def split(path: str) -> list[Segment]:
     """Split a written path into segments; the inverse of :func:`join`.
 
-    Raises ValueError for text that is not a path. Keys are parsed as Python literals
+    Raises PathError for text that is not a path. Keys are parsed as Python literals
     (never evaluated as code); a key that is not a literal keeps its text.
     """
     import ast
@@ -74,11 +80,11 @@ def split(path: str) -> list[Segment]:
     while pos < len(path):
         match = _TOKEN.match(path, pos)
         if not match or (pos == 0 and path.startswith(".")):
-            raise ValueError(f"not a field path: {path!r} (at character {pos + 1})")
+            raise PathError(f"not a field path: {path!r} (at character {pos + 1})")
         name, index, key = match.groups()
         if name is not None:
             if pos > 0 and path[pos] != ".":
-                raise ValueError(f"not a field path: {path!r} (at character {pos + 1})")
+                raise PathError(f"not a field path: {path!r} (at character {pos + 1})")
             segments.append(name)
         elif index is not None:
             segments.append(int(index))
@@ -89,7 +95,7 @@ def split(path: str) -> list[Segment]:
                 segments.append(Key(key, key))
         pos = match.end()
     if not segments:
-        raise ValueError("empty field path")
+        raise PathError("empty field path")
     return segments
 
 

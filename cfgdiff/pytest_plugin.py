@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from cfgdiff import golden
-from cfgdiff.recipes import RecipeError, Registry, discover
+from cfgdiff.registry import RecipeError, Registry, discover
+from cfgdiff.render.text import render_changes
 
 _REGISTRY = pytest.StashKey[Registry]()
 _PYPROJECT = pytest.StashKey["Path | None"]()
@@ -82,7 +83,7 @@ class GoldenFile(pytest.File):
         for name in registry:
             yield GoldenItem.from_parent(self, name=f"test_golden[{name}]", recipe=name)
         for stale in golden.stale_files(registry):  # a golden file whose recipe is gone
-            message = golden.format_report(golden.Report([stale], registry, "check"), tally=False)
+            message = render_changes(golden.changeset(golden.Report([stale], registry, "check"), closing=False))
             yield ProblemItem.from_parent(self, name=f"test_golden_stale[{stale.name}]", message=message.strip())
 
 
@@ -104,7 +105,7 @@ class GoldenItem(pytest.Item):
         else:
             report = golden.check(registry, [self.recipe])
         if report.exit_code:
-            message = golden.format_report(report, tally=False)
+            message = render_changes(golden.changeset(report, closing=False))
             if report.action == "check":
                 message += f"  or: pytest --update-golden '{self.nodeid}'\n"
             raise GoldenMismatch(message)

@@ -13,7 +13,7 @@ Tried in this order (the first that applies wins):
 6. ``package.module:function``: a function returning a config.
 
 Reading a file never imports or runs anything; only recipes and ``module:function`` run
-code (and may import jax), and only they import :mod:`cfgdiff.recipes`.
+code (and may import jax), and only they import :mod:`cfgdiff.registry`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from cfgdiff import canonical, paths
-from cfgdiff.canonical import FlatConfig, Raw
-from cfgdiff.diff import Text
+from cfgdiff.canonical import FlatConfig, Raw, Text
 from cfgdiff.errors import CfgdiffError
 
 #: What :func:`read` returns: canonical text (diffed without parsing what is equal) or a FlatConfig.
@@ -189,7 +188,8 @@ def _at_revision(rev: str, rest: str, base: Path) -> Source:
             raise SourceError(f"{label}: not a text file ({e.reason} at byte {e.start})") from None
     if _FILE_LIKE.search(rest):
         raise SourceError(f"{rev}:{rest}: no file {rest!r} at revision {rev}")
-    from cfgdiff.recipes import RecipeError, flat_at_revision
+    from cfgdiff.registry import RecipeError
+    from cfgdiff.revisions import flat_at_revision
 
     try:
         flat = flat_at_revision(rev, rest, base)
@@ -203,7 +203,7 @@ def _at_revision(rev: str, rest: str, base: Path) -> Source:
 
 
 def _recipe(name: str, base: Path, tried: list[str]) -> Source:
-    from cfgdiff.recipes import RecipeError, discover
+    from cfgdiff.registry import RecipeError, discover
 
     try:
         registry = discover(base)
@@ -217,7 +217,7 @@ def _recipe(name: str, base: Path, tried: list[str]) -> Source:
 
 def _from_function(ref: str, base: Path) -> Source:
     """``package.module:function``: import the module, call the function, write its config."""
-    from cfgdiff.recipes import RecipeError, find
+    from cfgdiff.registry import RecipeError, find
 
     try:
         return Text(find(ref, base).dumps(), ref)

@@ -108,13 +108,13 @@ def test_json_format(files):
 
 def test_markdown_format(files):
     out = cfgdiff("--format", "markdown", "old.txt", "new.txt").stdout
-    assert out.startswith("**1 changed, 0 added, 0 removed (2 unchanged)**: `old.txt` → `new.txt`\n")
+    assert out.startswith("<!-- cfgdiff-diff -->\n### cfgdiff: `old.txt` → `new.txt`\n\n**1 changed, 0 added, 0 removed (2 unchanged)**\n")
     assert "```diff\n- model.dim: 8\n+ model.dim: 16\n```" in out
 
 
 def test_markdown_title_heads_the_comment(files):
     result = cfgdiff("old.txt", "new.txt", "--format", "markdown", "--title", "tiny_lm")
-    assert result.output.startswith("### tiny_lm\n")
+    assert result.output.startswith("<!-- cfgdiff-diff -->\n### tiny_lm\n")
     assert cfgdiff("old.txt", "new.txt", "--title", "x").exit_code == 2
 
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from cfgdiff import golden
 from cfgdiff.cli import main
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import forget_recipe_modules
 
 
@@ -59,7 +59,8 @@ def test_a_change_shared_by_several_recipes_is_said_once(project):
     edit_recipes(root, "momentum=0.9", "momentum=0.95")
     result = run("golden", "check")
     assert result.exit_code == 1
-    assert "~ optimizer.momentum: 0.9 -> 0.95 in 3 recipes: alpha, beta-wide, gamma" in result.output
+    assert "Shared by 3 recipes (alpha, beta-wide, gamma): 1 changed" in result.output
+    assert "~ optimizer.momentum: 0.9 -> 0.95" in result.output
     assert result.output.count("optimizer.momentum") == 1
 
 
@@ -72,7 +73,7 @@ def test_a_field_changed_differently_in_one_recipe_is_still_shown_there(project)
     run("golden", "update")
     edit_recipes(root, 'X = {"a": 1, "b": 1, "c": 1}', 'X = {"a": 2, "b": 2, "c": 3}')
     result = run("golden", "check")
-    assert "~ ['x']: 1 -> 2 in 2 recipes: a, b" in result.output
+    assert "Shared by 2 recipes (a, b): 1 changed\n  # ['x'] (1 changed)\n    ~ ['x']: 1 -> 2\n" in result.output
     assert "2 recipes differ only by the shared changes above: a, b" in result.output
     assert "recipe c differs from golden_configs/c.txt: 1 changed" in result.output and "1 -> 3" in result.output
 
@@ -106,8 +107,8 @@ def test_missing_and_stale_golden_files_are_reported_and_pruned_only_on_request(
     (root / "golden_configs/retired.txt").write_text("a: 1\n")
     result = run("golden", "check")
     assert result.exit_code == 1
-    assert "missing golden file golden_configs/alpha.txt for recipe alpha: create it with 'cfgdiff golden update alpha'" in result.output
-    assert "stale golden file golden_configs/retired.txt: no recipe 'retired'" in result.output
+    assert "error: missing golden file golden_configs/alpha.txt for recipe alpha\n  fix: cfgdiff golden update alpha\n" in result.output
+    assert "error: stale golden file golden_configs/retired.txt: no recipe 'retired'\n  fix: cfgdiff golden update --prune\n" in result.output
     result = run("golden", "update")
     assert "kept (pass --prune to remove it)" in result.output and (root / "golden_configs/retired.txt").exists()
     result = run("golden", "update", "--prune")
@@ -187,20 +188,6 @@ def test_golden_commands_outside_a_project_are_one_line_errors(tmp_path, monkeyp
     assert result.exit_code == 2
     assert result.output.startswith("cfgdiff: error: no pyproject.toml with a [tool.cfgdiff] table")
     assert len(result.output.splitlines()) == 1
-
-
-def test_shared_changes_groups_identical_field_changes(project):
-    from cfgdiff.canonical import FlatConfig
-
-    a_old, a_new = FlatConfig(x=1, y=2), FlatConfig(x=2, y=2, z=0)
-    b_old, b_new = FlatConfig(x=1), FlatConfig(x=2)
-    shared = golden.shared_changes({"a": (a_old, a_new), "b": (b_old, b_new)})
-    assert {str(c): names for c, names in shared.items()} == {"~ x: 1 -> 2": ["a", "b"]}
-
-
-def test_name_list_is_shortened_for_many_recipes():
-    names = [f"r{i}" for i in range(14)]
-    assert golden.name_list(names) == "r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, ... (4 more)"
 
 
 def test_report_api_without_the_cli(project):

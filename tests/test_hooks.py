@@ -11,7 +11,7 @@ import pytest
 
 from cfgdiff import hooks
 from cfgdiff.golden import update
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import forget_recipe_modules, git
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def test_the_git_hook_blocks_a_commit_whose_recipe_drifted_from_its_golden_file(
     assert blocked.returncode == 1
     out = blocked.stdout + blocked.stderr
     assert "may change recipes: checking all 3 recipes" in out
-    assert "~ steps: 10 -> 20 in 3 recipes: alpha, beta-wide, gamma" in out
+    assert "Shared by 3 recipes (alpha, beta-wide, gamma): 1 changed" in out and "~ steps: 10 -> 20" in out
     assert "To accept these configs: cfgdiff golden update" in out and "Then stage them: git add golden_configs" in out
 
 
@@ -113,4 +113,4 @@ def test_pre_commit_framework_runs_the_cfgdiff_golden_hook(project, tmp_path):
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "cfgdiff golden configs" in proc.stdout and "Failed" in proc.stdout
-    assert "~ model.dim: 8 -> 12 in 2 recipes: alpha, gamma" in proc.stdout
+    assert "Shared by 2 recipes (alpha, gamma): 1 changed" in proc.stdout and "~ model.dim: 8 -> 12" in proc.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cfgdiff import golden
-from cfgdiff.recipes import discover
+from cfgdiff.registry import discover
 from tests.conftest import RECIPES, forget_recipe_modules, write_project
 
 SMOKE_TEST = "def test_smoke():\n    assert True\n"
@@ -69,7 +69,7 @@ def test_a_stale_golden_file_is_a_failing_test(pytester, recipe_project):
     (pytester.path / "golden_configs/retired.txt").write_text("x: 1\n")
     result = pytester.runpytest()
     result.assert_outcomes(passed=4, failed=1)
-    result.stdout.fnmatch_lines(["*stale golden file golden_configs/retired.txt: no recipe 'retired'; remove it with 'cfgdiff golden update --prune'"])
+    result.stdout.fnmatch_lines(["*error: stale golden file golden_configs/retired.txt: no recipe 'retired'", "*fix: cfgdiff golden update --prune"])
 
 
 def test_projects_without_tool_cfgdiff_get_nothing(pytester):

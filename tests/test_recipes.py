@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from cfgdiff.cli import main
 from cfgdiff.git import GitError
-from cfgdiff.recipes import RecipeError, discover, find, flat_at_revision
+from cfgdiff.registry import RecipeError, discover, find
+from cfgdiff.revisions import flat_at_revision
 from tests.conftest import git
 
 

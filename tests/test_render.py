@@ -1,4 +1,4 @@
-"""Rendering a diff: terminal text, --stat, markdown for pull requests, JSON for programs."""
+"""Rendering a diff: terminal text, --stat and JSON for programs (markdown: test_render_markdown.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from cfgdiff.render import (
     highlight_canonical,
     json_value,
     render_json,
-    render_markdown,
     render_stat,
     render_text,
 )
@@ -64,8 +63,8 @@ def test_text_shows_a_target_change_as_one_entry_with_its_fields():
 def test_text_shows_moves_with_the_differences_inside_them():
     out = render_text(diff(rules(("a", 1), ("b", 2)), rules(("x", 9), ("a", 1), ("b", 3))))
     assert "  + rules[0]: m.Rule  (3 fields)\n      + .klass: m.Rule\n" in out
-    assert "  > rules[0] -> rules[1]  (3 fields)\n" in out
-    assert "  > rules[1] -> rules[2]  (3 fields; 1 changed)\n      ~ .size: 2 -> 3\n" in out
+    assert "  > rules[0] -> rules[1]  (m.Rule, 3 fields, unchanged)\n" in out
+    assert "  > rules[1] -> rules[2]  (m.Rule, 3 fields; 1 changed)\n      ~ .size: 2 -> 3\n" in out
     assert out.endswith("1 changed, 3 added, 0 removed, 2 moved (0 unchanged)\n")
 
 
@@ -95,50 +94,6 @@ def test_stat_counts_per_top_level_subtree():
 def test_stat_scales_long_bars():
     d = diff("".join(f"x[{i}]: 1\n" for i in range(100)), "".join(f"x[{i}]: 2\n" for i in range(100)))
     assert render_stat(d, width=40).splitlines()[0] == " x | 100 " + "~" * 40
-
-
-# -- markdown --------------------------------------------------------------------------
-
-
-def test_markdown_has_the_tally_and_a_diff_block_per_subtree():
-    d = diff(Text("a.x: 1\nb: 2\n", "old.txt"), Text("a.x: 2\nb: 2\nc: 'n'\n", "new.txt"))
-    assert render_markdown(d, title="Config changes") == (
-        "### Config changes\n\n"
-        "**1 changed, 1 added, 0 removed (1 unchanged)**: `old.txt` → `new.txt`\n"
-        "\n**`a`**: 1 changed\n\n```diff\n- a.x: 1\n+ a.x: 2\n```\n"
-        "\n**`c`**: 1 added\n\n```diff\n+ c: 'n'\n```\n"
-    )
-
-
-def test_markdown_folds_long_sections_into_details():
-    d = diff("", "".join(f"x[{i}]: {i}\n" for i in range(30)))
-    out = render_markdown(d)
-    assert "<details><summary><code>x</code>: 30 added</summary>" in out
-    assert out.count("\n+ x[") == 30
-
-
-def test_markdown_stays_under_the_limit_and_says_what_was_cut():
-    d = diff("", "".join(f"s{j}.v[{i}]: {'x' * 50!r}\n" for j in range(3) for i in range(100)))
-    out = render_markdown(d, limit=5000)
-    assert len(out) <= 5000
-    assert "_Cut to fit GitHub's 5,000-character limit:" in out
-    assert "Run `cfgdiff OLD NEW` locally for the full diff._" in out
-
-
-def test_markdown_of_a_real_size_diff_fits_githubs_limit():
-    d = diff("", "".join(f"layers[{i}].w{j}: {'v' * 40!r}\n" for i in range(200) for j in range(20)))
-    out = render_markdown(d)
-    assert 60_000 < len(out) <= 65_536
-
-
-def test_markdown_fences_survive_backticks_in_values():
-    out = render_markdown(diff("a: 1\n", "a: '```'\n"))
-    assert "````diff\n" in out and out.rstrip().endswith("````")
-
-
-def test_markdown_shows_moves_and_target_headlines_with_a_bang():
-    out = render_markdown(diff(rules(("a", 1)), rules(("x", 9), ("a", 1))))
-    assert "! rules[0] -> rules[1] (moved, 3 fields)" in out
 
 
 # -- json ------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from click.testing import CliRunner
 
 from cfgdiff.cli import main
 from cfgdiff.golden import update
-from cfgdiff.recipes import discover
-from cfgdiff.review import MARKER, RecipeReview, Review, format_json, format_markdown, format_text, review
+from cfgdiff.registry import discover
+from cfgdiff.changes import Problem
+from cfgdiff.render import render_changes, render_changes_json, render_changes_markdown
+from cfgdiff.review import MARKER, RecipeReview, Review, changeset, review
 from tests.conftest import forget_recipe_modules, git
 
 
@@ -46,24 +48,28 @@ def test_review_shows_each_change_once_and_calls_out_a_golden_file_left_behind(b
     result = review(base="main")
     statuses = {r.name: r.status for r in result.recipes}
     assert statuses == {"alpha": "changed", "beta-wide": "changed", "delta": "added", "gamma": "changed"}
-    assert {str(c): names for c, names in result.shared.items()} == {
-        "~ optimizer.momentum: 0.9 -> 0.95": ["alpha", "beta-wide", "gamma"]
-    }
-    assert result.callouts == [
-        "recipe gamma changed but its golden file golden_configs/gamma.txt did not: run 'cfgdiff golden update gamma'"
+    changes = changeset(result)
+    assert [(s.recipes, [f.path for f in s.diff.changed]) for s in changes.shared] == [
+        (("alpha", "beta-wide", "gamma"), ["optimizer.momentum"])
+    ]
+    assert result.problems == [
+        Problem("error", "recipe gamma changed but its golden file golden_configs/gamma.txt did not", "cfgdiff golden update gamma")
     ]
     assert next(r for r in result.recipes if r.name == "delta").old_source == "built"  # no golden file at the base
 
-    text = format_text(result)
+    text = render_changes(changes)
     assert text.count("optimizer.momentum") == 1 and "model.dim" in text
-    assert "3 recipes changed, 1 added" in text.splitlines()[0]
-    markdown = format_markdown(result)
+    assert "3 recipes changed, 1 added" in text.splitlines()[-1]
+    assert "recipe beta-wide changed (golden file updated)" in text
+    markdown = render_changes_markdown(changes, marker=MARKER)
     assert markdown.splitlines()[0] == MARKER
-    assert "`optimizer.momentum` | `0.9` | `0.95` | 3: alpha, beta-wide, gamma" in markdown
-    assert "> - recipe gamma changed but its golden file golden_configs/gamma.txt did not: run `cfgdiff golden update gamma`" in markdown
-    assert "Besides the shared changes above:" in markdown and "+ model.dim: 32" in markdown
-    document = json.loads(format_json(result))
-    assert document["shared"] == [{"path": "optimizer.momentum", "old": "0.9", "new": "0.95", "recipes": ["alpha", "beta-wide", "gamma"]}]
+    assert "> - recipe gamma changed but its golden file golden_configs/gamma.txt did not" in markdown
+    assert ">   cfgdiff golden update gamma" in markdown
+    assert "+ model.dim: 32" in markdown and markdown.count("optimizer.momentum: 0.95") == 1
+    document = json.loads(render_changes_json(changes))
+    assert document["shared"][0]["recipes"] == ["alpha", "beta-wide", "gamma"]
+    assert document["shared"][0]["diff"]["changed"] == [{"path": "optimizer.momentum", "old": 0.9, "new": 0.95}]
+    assert document["context"]["merge_base"] == result.merge_base
 
 
 def test_review_calls_out_a_golden_file_edited_without_the_recipe_changing(branch):
@@ -72,9 +78,12 @@ def test_review_calls_out_a_golden_file_edited_without_the_recipe_changing(branc
     git(branch, "commit", "-qam", "hand edit")
     result = review(base="main")
     assert [r.status for r in result.recipes] == ["unchanged"] * 3
-    assert result.callouts == [
-        "golden file golden_configs/alpha.txt changed without the recipe alpha changing: "
-        "run 'cfgdiff golden update alpha' (or revert the file)"
+    assert result.problems == [
+        Problem(
+            "warning",
+            "golden file golden_configs/alpha.txt changed without the recipe alpha changing (or revert the file)",
+            "cfgdiff golden update alpha",
+        )
     ]
 
 
@@ -93,5 +102,5 @@ def test_review_with_an_unknown_base_is_a_one_line_error(branch):
 
 def test_golden_files_left_behind_by_several_recipes_are_said_once():
     recipes = [RecipeReview(name, "changed", golden_left_behind=True) for name in ("a", "b")]
-    result = Review("main", "0" * 40, recipes, [], {})
-    assert result.callouts == ["2 recipes changed but their golden files did not (a, b): run 'cfgdiff golden update a b'"]
+    result = Review("main", "0" * 40, recipes, [])
+    assert result.problems == [Problem("error", "2 recipes changed but their golden files did not (a, b)", "cfgdiff golden update a b")]

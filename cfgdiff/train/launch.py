@@ -22,7 +22,7 @@ SCHEDULE_FIELDS = ("warmup_steps", "decay_steps")
 
 def recipe_config(recipe: str, overrides: Sequence[str] = (), steps: int | None = None) -> Any:
     """The recipe's config with ``--steps`` and then ``PATH=VALUE`` overrides (values in canonical text)."""
-    from cfgdiff.recipes import find
+    from cfgdiff.registry import find
 
     cfg = find(recipe).build()
     if steps is not None and isinstance(cfg, ConfigBase) and "max_steps" in cfg.keys():

@@ -1,0 +1,380 @@
+"""The recipe registry: named, zero-argument functions that return a config.
+
+A project names its recipe modules and golden folder in ``pyproject.toml``::
+
+    [tool.cfgdiff]
+    recipes = ["myproject.recipes"]     # modules, imported from the project root
+    golden_dir = "golden_configs"       # default
+
+A recipe module lists its recipes either way (or both):
+
+* ``@cfgdiff.recipe`` / ``@cfgdiff.recipe(name="gpt2-small")`` on a module-level function;
+* a module-level ``named_recipes()`` returning ``{name: fn}`` (AXLearn's
+  ``named_trainer_configs``).
+
+:func:`discover` reads ``[tool.cfgdiff]`` from the nearest ``pyproject.toml`` that has it,
+from a directory upward; outside any such project it falls back to cfgdiff's own
+built-in recipes. A module that fails to import does not hide the others: its failure is
+kept in ``Registry.errors`` as one line, ``recipe module NAME: Type: message (file:line)``.
+Two recipes with one name, or a name that could not be a file name, is an error naming
+both places.
+
+Building a recipe from the code at a git revision is :mod:`cfgdiff.revisions`' job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import importlib
+import inspect
+import os
+import re
+import sys
+import tomllib
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cfgdiff.canonical import FlatConfig, dumps, loads
+from cfgdiff.config import ConfigBase
+from cfgdiff.errors import CfgdiffError
+
+RecipeFn = Callable[[], Any]
+
+#: cfgdiff's own recipes, used when no pyproject.toml with [tool.cfgdiff] is found.
+BUILTIN_MODULES = ("cfgdiff.recipes.lm",)
+DEFAULT_GOLDEN_DIR = "golden_configs"
+
+# Frames in these files are cfgdiff's machinery, not the place a recipe went wrong.
+_LIBRARY_FILES = {
+    str(Path(__file__).resolve().parent / name)
+    for name in ("config.py", "canonical.py", "paths.py", "registry.py")
+}
+
+
+class RecipeError(CfgdiffError, ValueError):
+    """A recipe that cannot be registered, imported or built: ``recipe NAME: Type: message (file:line)``."""
+
+
+class UnknownRecipeError(CfgdiffError, KeyError):
+    """A recipe name that is not registered; the message suggests the closest one."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A registered recipe: its name, function, module and ``file:line``."""
+
+    name: str
+    fn: RecipeFn
+    module: str
+    location: str
+
+    def build(self) -> Any:
+        """Call the recipe function; any failure is a :class:`RecipeError` saying where."""
+        try:
+            return self.fn()
+        except Exception as e:  # a recipe is user code: anything it raises is reported, not a crash
+            raise self.error(e) from e
+
+    def dumps(self, header: str | None = None) -> str:
+        """The canonical text of the built config (see :func:`cfgdiff.canonical.dumps`)."""
+        tree = self.build()
+        try:
+            return dumps(tree, header=header)
+        except Exception as e:
+            raise self.error(e) from e
+
+    def flat(self) -> FlatConfig:
+        """The built config as a FlatConfig, exactly as its golden file would read."""
+        return loads(self.dumps(), source=f"recipe {self.name}")
+
+    def error(self, e: BaseException) -> RecipeError:
+        """``e`` as this recipe's one-line error."""
+        return RecipeError(f"recipe {self.name}: {_describe(e)} ({_where(e, self.location)})")
+
+
+def recipe(fn: RecipeFn | None = None, *, name: str | None = None) -> Any:
+    """Register a zero-argument function returning a config as a recipe.
+
+    >>> @recipe
+    ... def tiny_lm(): ...
+    >>> @recipe(name="gpt2-small")
+    ... def gpt2_small(): ...
+
+    The name defaults to the function's name. The function is returned unchanged.
+    """
+
+    def register(fn: RecipeFn) -> RecipeFn:
+        recipe_name = fn.__name__ if name is None else name
+        module_name = getattr(fn, "__module__", None) or "__main__"
+        entry = Recipe(recipe_name, fn, module_name, _location(fn))
+        module = sys.modules.get(module_name)
+        owner, entries = _DECORATED.get(module_name, (None, []))
+        if owner is not module:  # the module was imported afresh: forget the old import's recipes
+            entries = []
+        entries.append(entry)
+        _DECORATED[module_name] = (module, entries)
+        return fn
+
+    return register(fn) if fn is not None else register
+
+
+# module name -> (the module object that registered them, its recipes)
+_DECORATED: dict[str, tuple[ModuleType | None, list[Recipe]]] = {}
+
+
+class Registry(Mapping[str, Recipe]):
+    """The recipes of one project, by name, with where the project and its golden files are.
+
+    ``pyproject`` is None for the built-in fallback. ``errors`` holds one
+    :class:`RecipeError` per recipe module that failed to import.
+    """
+
+    def __init__(
+        self,
+        recipes: Mapping[str, Recipe],
+        *,
+        root: Path,
+        golden_dir: Path,
+        pyproject: Path | None,
+        modules: tuple[str, ...],
+        errors: list[RecipeError],
+    ) -> None:
+        self._recipes = dict(sorted(recipes.items()))
+        self.root = root
+        self.golden_dir = golden_dir
+        self.pyproject = pyproject
+        self.modules = modules
+        self.errors = errors
+
+    def __getitem__(self, name: str) -> Recipe:
+        try:
+            return self._recipes[name]
+        except KeyError:
+            raise UnknownRecipeError(self.unknown(name)) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._recipes)
+
+    def __len__(self) -> int:
+        return len(self._recipes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._recipes
+
+    def unknown(self, name: str) -> str:
+        """The message for a name that is not registered, with a suggestion."""
+        close = difflib.get_close_matches(name, list(self._recipes), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        where = f" in {_display(self.pyproject)}" if self.pyproject else " (built-in recipes)"
+        message = f"unknown recipe {name!r}{hint}; 'cfgdiff list' shows the recipes{where}"
+        if self.errors:
+            message += f"; also, {self.errors[0]}"
+        return message
+
+
+def discover(start: str | os.PathLike = ".") -> Registry:
+    """The recipes of the project containing ``start`` (see the module docstring).
+
+    Puts the project root on ``sys.path`` so its recipe modules import from there.
+    Raises RecipeError for a bad ``[tool.cfgdiff]``, a bad recipe name or a name used twice.
+    """
+    pyproject, settings = find_settings(start)
+    if pyproject is None:
+        root = Path(start).resolve()
+        modules, golden = BUILTIN_MODULES, DEFAULT_GOLDEN_DIR
+    else:
+        root = pyproject.parent
+        modules, golden = _parse_settings(pyproject, settings)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    importlib.invalidate_caches()  # modules written since the last import (tests, generated recipes)
+
+    found: dict[str, Recipe] = {}
+    errors: list[RecipeError] = []
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+            module_recipes = _module_recipes(module)
+        except RecipeError:
+            raise
+        except Exception as e:  # an import runs user code: report it, keep checking the rest
+            errors.append(RecipeError(f"recipe module {module_name}: {_describe(e)} ({_where(e, _display(pyproject))})"))
+            continue
+        for entry in module_recipes:
+            _add(found, entry)
+    return Registry(
+        found,
+        root=root,
+        golden_dir=root / golden,
+        pyproject=pyproject,
+        modules=tuple(modules),
+        errors=errors,
+    )
+
+
+def find_settings(start: str | os.PathLike = ".") -> tuple[Path | None, dict[str, Any]]:
+    """The nearest ``pyproject.toml`` with a ``[tool.cfgdiff]`` table, and that table."""
+    directory = Path(start).resolve()
+    if directory.is_file():
+        directory = directory.parent
+    for candidate in (directory, *directory.parents):
+        file = candidate / "pyproject.toml"
+        if not file.is_file():
+            continue
+        try:
+            with open(file, "rb") as f:
+                data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise RecipeError(f"{_display(file)}: invalid TOML: {e}") from None
+        settings = data.get("tool", {}).get("cfgdiff")
+        if settings is not None:
+            if not isinstance(settings, dict):
+                raise RecipeError(f"{_display(file)}: [tool.cfgdiff] must be a table")
+            return file, settings
+    return None, {}
+
+
+def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    where = f"{_display(pyproject)}: [tool.cfgdiff]"
+    unknown = set(settings) - {"recipes", "golden_dir"}
+    if unknown:
+        raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: recipes, golden_dir")
+    modules = settings.get("recipes", [])
+    if isinstance(modules, str):
+        modules = [modules]
+    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
+        raise RecipeError(f"{where} recipes must be a list of module names, like recipes = [\"myproject.recipes\"]")
+    golden = settings.get("golden_dir", DEFAULT_GOLDEN_DIR)
+    if not isinstance(golden, str) or not golden or os.path.isabs(golden):
+        raise RecipeError(f"{where} golden_dir must be a folder relative to the project, like \"golden_configs\"")
+    return tuple(modules), golden
+
+
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def _module_recipes(module: ModuleType) -> list[Recipe]:
+    """Recipes a listed module declares: decorated in it (or its submodules), and its ``named_recipes()``."""
+    prefix = module.__name__ + "."
+    out = [
+        entry
+        for name, (owner, entries) in _DECORATED.items()
+        if (name == module.__name__ or name.startswith(prefix)) and owner is sys.modules.get(name)
+        for entry in entries
+    ]
+    named = getattr(module, "named_recipes", None)
+    if named is not None:
+        fallback = f"{_display(getattr(module, '__file__', None) or module.__name__)}"
+        try:
+            table = named()
+        except Exception as e:
+            raise RecipeError(f"recipe module {module.__name__}: named_recipes() failed: {_describe(e)} ({_where(e, fallback)})") from e
+        if not isinstance(table, Mapping):
+            raise RecipeError(f"recipe module {module.__name__}: named_recipes() must return {{name: fn}}, got {type(table).__name__}")
+        for name, fn in table.items():
+            if not callable(fn):
+                raise RecipeError(f"recipe {name}: named_recipes() in {module.__name__} gives {type(fn).__name__}, not a function")
+            out.append(Recipe(name, fn, module.__name__, _location(fn, fallback)))
+    return out
+
+
+def _add(found: dict[str, Recipe], entry: Recipe) -> None:
+    check_name(entry.name, entry.location)
+    other = found.get(entry.name)
+    if other is None:
+        found[entry.name] = entry
+    elif other.fn is not entry.fn:  # the same function both decorated and listed is one recipe
+        raise RecipeError(f"recipe {entry.name}: defined twice, at {other.location} and at {entry.location}; rename one")
+
+
+def check_name(name: object, location: str = "?") -> None:
+    """Raise RecipeError unless ``name`` can be a recipe name (it becomes ``<name>.txt``)."""
+    if not isinstance(name, str) or not name:
+        raise RecipeError(f"recipe {name!r} ({location}): a recipe name must be a non-empty string")
+    bad = next((c for c in ("/", "\\", ":", "\0") if c in name), None)
+    if bad or ".." in name or name.startswith(".") or any(c.isspace() for c in name):
+        why = f"contains {bad!r}" if bad else "contains '..'" if ".." in name else "starts with '.' or contains whitespace"
+        raise RecipeError(f"recipe {name!r} ({location}): bad name, {why}; a name becomes a file name, <name>.txt")
+
+
+def find(name_or_ref: str, start: str | os.PathLike = ".") -> Recipe:
+    """A recipe by registered name, or a ``package.module:function`` reference."""
+    module_name, sep, attr = name_or_ref.partition(":")
+    if sep and _MODULE.match(module_name) and _MODULE.match(attr):
+        return _by_reference(module_name, attr, start)
+    return discover(start)[name_or_ref]
+
+
+def _by_reference(module_name: str, attr: str, start: str | os.PathLike) -> Recipe:
+    pyproject, _ = find_settings(start)
+    root = str(pyproject.parent if pyproject else Path(start).resolve())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    ref = f"{module_name}:{attr}"
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:
+        raise RecipeError(f"recipe {ref}: {_describe(e)} ({_where(e, module_name)})") from e
+    fn: Any = module
+    for part in attr.split("."):
+        fn = getattr(fn, part, None)
+    if isinstance(fn, ConfigBase):  # a config kept at module level: each build gets a copy
+        return Recipe(ref, fn.clone, module_name, _display(getattr(module, "__file__", None)))
+    if not callable(fn):
+        raise RecipeError(f"recipe {ref}: {module_name} has no function or config {attr!r}")
+    return Recipe(ref, fn, module_name, _location(fn, module_name))
+
+
+# -- one-line descriptions ------------------------------------------------------------
+
+
+def _describe(e: BaseException) -> str:
+    text = " ".join(str(e).split()) if not isinstance(e, SyntaxError) else (e.msg or "invalid syntax")
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _where(e: BaseException, fallback: str) -> str:
+    """``file:line`` where ``e`` was raised in project code (not in cfgdiff's machinery)."""
+    if isinstance(e, SyntaxError) and e.filename:
+        return f"{_display(e.filename)}:{e.lineno}"
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if not f.filename.startswith("<")]
+    frames = [f for f in frames if str(Path(f.filename).resolve()) not in _LIBRARY_FILES and "importlib" not in f.filename]
+    if frames:
+        return f"{_display(frames[-1].filename)}:{frames[-1].lineno}"
+    return fallback
+
+
+def _location(fn: Any, fallback: str = "?") -> str:
+    target = fn
+    while isinstance(target, functools.partial):
+        target = target.func
+    target = inspect.unwrap(target) if callable(target) else target
+    code = getattr(target, "__code__", None)
+    if code is not None:
+        return f"{_display(code.co_filename)}:{code.co_firstlineno}"
+    try:
+        return f"{_display(inspect.getsourcefile(target) or fallback)}:{inspect.getsourcelines(target)[1]}"
+    except (TypeError, OSError):
+        return fallback
+
+
+def _display(path: str | os.PathLike | None) -> str:
+    """A path relative to the current directory when it is below it, else absolute."""
+    if path is None:
+        return "?"
+    text = os.fspath(path)
+    if text.startswith("<"):
+        return text
+    try:
+        relative = os.path.relpath(text)
+    except ValueError:
+        return text
+    return text if relative.startswith("..") else relative

@@ -1,0 +1,47 @@
+"""Counts per top-level subtree with a bar of ``~ + - >``, like ``git diff --stat``."""
+
+from __future__ import annotations
+
+import math
+
+from pygments.token import Token
+
+from cfgdiff.changes import ChangeSet
+from cfgdiff.diff import Diff
+from cfgdiff.render.layout import BARS, TALLY, Tokens, count, finish, sections, tally
+
+
+def render_stat(d: Diff, *, color: bool = False, width: int = 40) -> str:
+    """Counts per top-level subtree with a bar of ``~ + - >``, then the tally."""
+    rows = [(name, count(entries)) for name, entries in sections(d)]
+    out = _rows(rows, width)
+    out.append((TALLY, f" {len(rows)} subtree{'s' * (len(rows) != 1)}: {tally(d)}\n" if rows else tally(d) + "\n"))
+    return finish(out, color)
+
+
+def render_changes_stat(changes: ChangeSet, *, color: bool = False, width: int = 40) -> str:
+    """Counts per recipe (the shared changes as one row each), then problems and the tally."""
+    rows = [(f"shared by {len(s.recipes)}", count(s.diff.entries())) for s in changes.shared]
+    rows += [(r.name, count((r.own if r.own is not None else r.diff).entries())) for r in changes.changed if not r.only_shared]
+    out = _rows(rows, width)
+    out.extend((Token.Text, f" {p.severity}: {p.message}\n") for p in changes.problems)
+    if changes.tally:
+        out.append((TALLY, f" {changes.tally}\n"))
+    return finish(out, color)
+
+
+def _rows(rows: list[tuple[str, dict[str, int]]], width: int) -> Tokens:
+    out: Tokens = []
+    if not rows:
+        return out
+    name_width = max(len(name) for name, _ in rows)
+    totals = [sum(c.values()) for _, c in rows]
+    number_width = len(str(max(totals)))
+    scale = min(1.0, width / max(max(totals), 1))
+    for (name, counts), total in zip(rows, totals):
+        out.append((Token.Text, f" {name.ljust(name_width)} | {str(total).rjust(number_width)} "))
+        for key, mark, token in BARS:
+            if counts[key]:
+                out.append((token, mark * max(1, math.floor(counts[key] * scale))))
+        out.append((Token.Text, "\n"))
+    return out

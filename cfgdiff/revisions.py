@@ -1,0 +1,111 @@
+"""Recipes built from the code at a git revision: ``cfgdiff REV:RECIPE`` and ``cfgdiff review``.
+
+The code at the revision is checked out into a temporary worktree and the recipes are built
+there in a separate Python process, so the code being reviewed never mixes with the code
+running the review; the worktree is removed afterwards whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from cfgdiff import git
+from cfgdiff.canonical import FlatConfig, loads
+from cfgdiff.registry import RecipeError, find_settings
+
+# Runs in the worktree with the code at that revision; prints {name: {"text"|"error": ...}}.
+# A module found outside the worktree (an installed or editable copy filling a gap in an
+# old revision) is not the code at that revision: such a recipe counts as absent there.
+_AT_REVISION = """\
+import json, os, sys
+worktree = os.path.realpath(sys.argv[1])
+try:
+    try:
+        from cfgdiff.registry import discover
+    except ImportError:  # code from before the registry had a module of its own
+        from cfgdiff.recipes import discover
+    registry = discover(".")
+except Exception as e:
+    print(f"{type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+    sys.exit(2)
+out = {}
+for name in sys.argv[2:]:
+    recipe = registry.get(name)
+    module_file = getattr(sys.modules.get(recipe.module if recipe else ""), "__file__", None) or ""
+    if recipe is None or not os.path.realpath(module_file).startswith(worktree + os.sep):
+        out[name] = {"error": registry.unknown(name)} if registry.errors else {"absent": True}
+        continue
+    try:
+        out[name] = {"text": registry[name].dumps()}
+    except Exception as e:
+        out[name] = {"error": " ".join(str(e).split())}
+json.dump(out, sys.stdout)
+"""
+
+
+def flat_at_revision(rev: str, name: str, start: str | os.PathLike = ".") -> FlatConfig:
+    """The recipe ``name`` built from the code at git revision ``rev`` (``REV:RECIPE``).
+
+    The code is checked out into a temporary worktree and built in a subprocess; the
+    worktree is removed afterwards whatever happens.
+    """
+    result = flats_at_revision(rev, [name], start)[name]
+    if result is None:
+        raise RecipeError(f"recipe {name}: there is no such recipe at {rev}")
+    if isinstance(result, RecipeError):
+        raise result
+    return result
+
+
+def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = ".") -> dict[str, FlatConfig | RecipeError | None]:
+    """Several recipes built at ``rev`` in one worktree and one subprocess.
+
+    Each name maps to its FlatConfig, a RecipeError if it failed to build, or None if the
+    code at ``rev`` has no such recipe. Raises RecipeError when the recipes cannot be
+    loaded at all there.
+    """
+    start_dir = Path(start).resolve()
+    toplevel = Path(git.output(start_dir, "rev-parse", "--show-toplevel"))
+    commit = git.output(start_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"unknown git revision {rev!r}")
+    pyproject, _ = find_settings(start_dir)
+    project = pyproject.parent if pyproject else start_dir
+    relative = project.relative_to(toplevel) if project.is_relative_to(toplevel) else Path()
+    tmp = Path(tempfile.mkdtemp(prefix="cfgdiff-rev-"))
+    worktree = tmp / "tree"
+    try:
+        git.output(toplevel, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
+        cwd = worktree / relative
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        # The revision's own code first, before any installed (or editable) copy of it.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(cwd), env.get("PYTHONPATH")]))
+        proc = subprocess.run(
+            [sys.executable, "-c", _AT_REVISION, str(worktree), *names],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        git.run(toplevel, "worktree", "remove", "--force", str(worktree))
+        shutil.rmtree(tmp, ignore_errors=True)
+        git.run(toplevel, "worktree", "prune")
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RecipeError(f"recipes at {rev}: cannot load them: {last}")
+    results = json.loads(proc.stdout)
+    out: dict[str, FlatConfig | RecipeError | None] = {}
+    for name in names:
+        entry = results[name]
+        if "absent" in entry:
+            out[name] = None
+        elif "text" in entry:
+            out[name] = loads(entry["text"], source=f"{rev}:{name}")
+        else:
+            out[name] = RecipeError(f"at {rev}: {entry['error']}")
+    return out
