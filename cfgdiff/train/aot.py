@@ -42,11 +42,12 @@ def compile_report(cfg: Any, num_devices: int) -> dict[str, Any]:
     """Lower and compile ``cfg``'s train step on ``num_devices`` CPU devices; sizes and timings."""
     import jax
 
+    from cfgdiff.config import ConfigError
     from cfgdiff.train.validate import check
 
     devices = jax.devices("cpu")
     if len(devices) < num_devices:
-        raise ValueError(f"--devices {num_devices}: only {len(devices)} CPU devices (set {_FLAG} before jax starts)")
+        raise ConfigError(f"--devices {num_devices}: only {len(devices)} CPU devices (set {_FLAG} before jax starts)")
     check(cfg, devices[:num_devices])
     t0 = time.perf_counter()
     trainer = cfg.instantiate(devices=devices[:num_devices])

@@ -170,7 +170,7 @@ class Trainer(Configurable):
         Raises :class:`~cfgdiff.train.memory.DoesNotFit` before anything is allocated.
         """
         if self._compiled is None:
-            device = self.mesh.devices.flat[0]
+            device = self.mesh.local_devices[0]
             available = memory.device_memory(device)
             memory.check_fits(memory.shard_bytes(self.abstract_state()), available, "parameters and optimizer state alone", device)
             t0 = time.perf_counter()
@@ -261,7 +261,7 @@ class Trainer(Configurable):
         last_time = time.perf_counter()
         # Wall time continues across resumes from the last record kept.
         wall_start = last_time - (kept[-1].get("wall_time") or 0.0 if kept else 0.0) - compile_s
-        device = self.mesh.devices.flat[0]
+        device = self.mesh.local_devices[0]
 
         def finish(p: dict[str, Any]) -> None:
             # Reading a step's metrics waits for that step only: the next one is already queued.
