@@ -208,7 +208,7 @@ class Trainer(Configurable):
         """
         start = self.check_resume(run_dir, allow_corpus_change)
         if start < self.cfg.max_steps:
-            _ = self.data.tokens
+            _ = self.data.tokens  # a missing or too small corpus fails now, not after the run dir is written
             self.compile_train_step()
         return start
 
