@@ -25,15 +25,14 @@ def recipe_config(recipe: str, overrides: Sequence[str] = (), steps: int | None 
     from cfgdiff.registry import find
 
     cfg = find(recipe).build()
-    if steps is not None and isinstance(cfg, ConfigBase) and "max_steps" in cfg.keys():
+    follows = isinstance(cfg, ConfigBase) and "max_steps" in cfg.keys()  # a reference-Trainer config
+    if steps is not None and follows:
         set_max_steps(cfg, steps)
     for item in overrides:
-        path = item.partition("=")[0].strip()
-        if path == "max_steps" and isinstance(cfg, ConfigBase):
-            before = cfg.max_steps
-            apply_override(cfg, item)
-            after, cfg.max_steps = cfg.max_steps, before
-            set_max_steps(cfg, after)
+        if follows and item.partition("=")[0].strip() == "max_steps":  # the same as --steps: the schedule follows
+            probe = cfg.clone()
+            apply_override(probe, item)
+            set_max_steps(cfg, probe.max_steps)
         else:
             apply_override(cfg, item)
     return cfg
