@@ -1,20 +1,24 @@
 """Does the config layer cost anything? ``cfgdiff``'s trainer against a hand-written loop.
 
 Both train the same model (same shapes, same math, written independently below in plain
-jax) with the same optax optimizer on the same kind of batches, reading each step's loss
-one step late. Timed: the steps after ``--warmup``, compile excluded, alternating the two
-so that machine noise hits both. Run by hand::
+jax) with the same optax optimizer from the same initial parameters on the same batches,
+donating the state's buffers to the step and reading each step's loss one step late.
+The benchmark stops if their first losses differ. Timed: the steps after ``--warmup``,
+compile excluded; each repeat runs both, in alternating order, so that machine noise and
+warm caches favour neither. Run by hand::
 
     python benchmarks/bench_trainer.py                       # tiny_lm shapes on the CPU
-    python benchmarks/bench_trainer.py --recipe gpt2_small --steps 40 --repeats 1
+    python benchmarks/bench_trainer.py --recipe gpt2_small --steps 40 --repeats 3
 
-Prints tokens/s of each, the ratio (cfgdiff / hand-written; target >= 0.97) and, on a
-device with a known peak, MFU.
+Prints each repeat, then the median and spread (min-max) of tokens/s of each, the ratio of
+the medians (cfgdiff / hand-written; target >= 0.97) and, on a device with a known peak, MFU.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import math
 import statistics
 import tempfile
 import time
@@ -22,7 +26,6 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from cfgdiff.config import build
@@ -33,26 +36,6 @@ from cfgdiff.train.optimizer import find_learning_rate
 
 
 # -- the hand-written model: what a researcher would type without cfgdiff ---------------
-def init_params(key: jax.Array, m: Any) -> dict[str, Any]:
-    hd = m.head_dim or m.dim // m.num_heads
-    keys = iter(jax.random.split(key, 8 * m.num_layers + 2))
-    normal = lambda shape, std=m.init_std: std * jax.random.normal(next(keys), shape, jnp.float32)  # noqa: E731
-    out_std = m.init_std / (2 * m.num_layers) ** 0.5
-    layers = [
-        {
-            "attn_norm": jnp.ones(m.dim), "mlp_norm": jnp.ones(m.dim),
-            "wq": normal((m.dim, m.num_heads * hd)), "wk": normal((m.dim, m.num_kv_heads * hd)),
-            "wv": normal((m.dim, m.num_kv_heads * hd)), "wo": normal((m.num_heads * hd, m.dim), out_std),
-            "w_gate": normal((m.dim, m.ffn_dim)), "w_up": normal((m.dim, m.ffn_dim)), "w_down": normal((m.ffn_dim, m.dim), out_std),
-        }
-        for _ in range(m.num_layers)
-    ]
-    params = {"embed": normal((m.vocab_size, m.dim)), "layers": layers, "final_norm": jnp.ones(m.dim)}
-    if not m.tied_embeddings:
-        params["unembed"] = normal((m.dim, m.vocab_size))
-    return params
-
-
 def forward(params: dict[str, Any], tokens: jax.Array, m: Any) -> jax.Array:
     dt, hd = m.compute_dtype, m.head_dim or m.dim // m.num_heads
     b, t = tokens.shape
@@ -88,50 +71,62 @@ def forward(params: dict[str, Any], tokens: jax.Array, m: Any) -> jax.Array:
     return (x @ unembed.astype(dt)).astype(jnp.float32)
 
 
-def hand_written(cfg: Any, steps: int, warmup: int) -> float:
-    """Tokens/s of a plain jax + optax loop over the recipe's shapes and optimizer."""
-    m, d = cfg.model, cfg.data
+def hand_written(trainer: Any, steps: int, warmup: int) -> tuple[float, float]:
+    """Tokens/s of a plain jax + optax loop over the recipe's shapes and optimizer, and its first loss."""
+    cfg = trainer.cfg
+    m, d = cfg.model.clone(attention_impl=trainer.model.attention_impl), cfg.data  # the implementation the trainer picked
     tx = build(cfg.optimizer)  # the recipe's own optax chain
-    corpus = np.random.default_rng(0).integers(0, 256, size=1 << 20, dtype=np.uint8)
 
     def loss_fn(params, x, y):
         return optax.softmax_cross_entropy_with_integer_labels(forward(params, x, m), y).mean()
 
-    @jax.jit
+    @functools.partial(jax.jit, donate_argnums=(0, 1))
     def step(params, opt_state, x, y):
         loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
         updates, opt_state = tx.update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
 
     def batch(i):
-        offsets = np.random.default_rng([0, i]).integers(0, len(corpus) - d.seq_len - 1, size=d.global_batch_size)
-        seq = corpus[offsets[:, None] + np.arange(d.seq_len + 1)].astype(np.int32)
-        return jnp.asarray(seq[:, :-1]), jnp.asarray(seq[:, 1:])
+        b = trainer.data.batch(i)
+        return jnp.asarray(b["inputs"]), jnp.asarray(b["targets"])
 
-    params = init_params(jax.random.key(0), m)
+    params = unstack_layers(trainer.model.init(jax.random.key(cfg.seed)))  # the trainer's own initial values
     opt_state = tx.init(params)
-    pending = None
+    pending, first_loss = None, None
     for i in range(steps):
         if i == warmup:
             start = time.perf_counter()
         params, opt_state, loss = step(params, opt_state, *batch(i))
         if pending is not None:
-            float(pending)  # log the previous step's loss, as the trainer does
+            value = float(pending)  # log the previous step's loss, as the trainer does
+            first_loss = value if first_loss is None else first_loss
         pending = loss
     float(pending)
-    return (steps - warmup) * d.global_batch_size * d.seq_len / (time.perf_counter() - start)
+    return (steps - warmup) * d.global_batch_size * d.seq_len / (time.perf_counter() - start), first_loss
 
 
-def with_cfgdiff(cfg: Any, steps: int, warmup: int) -> float:
-    """Tokens/s of ``Trainer.run`` over the same span of steps (its own step timings)."""
+def unstack_layers(params: dict[str, Any]) -> dict[str, Any]:
+    """The trainer's stacked ``layers`` as the hand-written model's list of per-layer dicts."""
+    stacked = params["layers"]
+    count = next(iter(stacked.values())).shape[0]
+    return {**params, "layers": [{k: v[i] for k, v in stacked.items()} for i in range(count)]}
+
+
+def with_cfgdiff(cfg: Any, steps: int, warmup: int) -> tuple[float, float]:
+    """Tokens/s of ``Trainer.run`` over the same span of steps (its own step timings), and its first loss."""
     cfg = cfg.clone()
     cfg.set(max_steps=steps, eval_every=10**9)
     cfg.checkpoint.every_steps = 10**9
     with tempfile.TemporaryDirectory() as run_dir:
-        records = cfg.instantiate().run(run_dir)
+        records = cfg.instantiate().run(run_dir, progress_every_s=float("inf"))
     # The last step also runs eval and the final checkpoint: timed up to the step before it.
     timed = records[warmup:-1]
-    return len(timed) * cfg.data.global_batch_size * cfg.data.seq_len / sum(r["step_time"] for r in timed)
+    return len(timed) * cfg.data.global_batch_size * cfg.data.seq_len / sum(r["step_time"] for r in timed), records[0]["loss"]
+
+
+def spread(values: list[float]) -> str:
+    """Median and range of tokens/s."""
+    return f"{statistics.median(values):>12,.0f} tokens/s (min {min(values):,.0f}, max {max(values):,.0f})"
 
 
 def main() -> None:
@@ -154,14 +149,22 @@ def main() -> None:
           f"{args.steps} steps ({args.warmup} warm-up), {jax.device_count()} x {device.device_kind}, jax {jax.__version__}")
 
     ours, theirs = [], []
-    for _ in range(args.repeats):
-        ours.append(with_cfgdiff(cfg, args.steps, args.warmup))
-        theirs.append(hand_written(cfg, args.steps, args.warmup))
-        print(f"  cfgdiff run {ours[-1]:>12,.0f} tokens/s    hand-written {theirs[-1]:>12,.0f} tokens/s")
+    for i in range(args.repeats):
+        # Alternate which loop runs first, so that neither always gets the warmer machine.
+        order = ("cfgdiff", "hand") if i % 2 == 0 else ("hand", "cfgdiff")
+        results = {}
+        for name in order:
+            results[name] = with_cfgdiff(cfg, args.steps, args.warmup) if name == "cfgdiff" else hand_written(trainer, args.steps, args.warmup)
+        (a, loss_a), (b, loss_b) = results["cfgdiff"], results["hand"]
+        if not math.isclose(loss_a, loss_b, rel_tol=2e-2):
+            raise SystemExit(f"the two loops start from different losses ({loss_a:.4f} and {loss_b:.4f}): not the same model or data")
+        ours.append(a)
+        theirs.append(b)
+        print(f"  repeat {i + 1} ({order[0]} first): cfgdiff {a:>12,.0f} tokens/s    hand-written {b:>12,.0f} tokens/s    first loss {loss_a:.4f} / {loss_b:.4f}")
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"median: cfgdiff {a:,.0f} tokens/s, hand-written {b:,.0f} tokens/s, ratio {a / b:.3f} (target >= 0.97)")
-    # Noise on a shared machine only ever slows a run down: the best of each is the steadier comparison.
-    print(f"best:   cfgdiff {max(ours):,.0f} tokens/s, hand-written {max(theirs):,.0f} tokens/s, ratio {max(ours) / max(theirs):.3f}")
+    print(f"cfgdiff       median {spread(ours)}")
+    print(f"hand-written  median {spread(theirs)}")
+    print(f"ratio of medians (cfgdiff / hand-written): {a / b:.3f} (target >= 0.97)")
     peak = peak_flops(device.device_kind)
     if peak:
         flops = trainer.model.flops_per_token(cfg.data.seq_len)

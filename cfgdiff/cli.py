@@ -249,13 +249,19 @@ def hooks_install(force: bool) -> None:
 @main.command()
 @click.argument("recipe")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-              help="Override a field; VALUE as in canonical text (strings quoted). Repeatable.")
+              help="Override a config field (repeatable); values as in canonical text: 4, 1e-3, 'text', jax.numpy.bfloat16.")
 @click.option("--run-dir", help="Where config.txt, metrics.jsonl and checkpoints go (default: runs/<recipe>); an existing run resumes.")
-@click.option("--steps", type=click.IntRange(min=1), help="Train to this step (sets max_steps).")
+@click.option("--steps", type=click.IntRange(min=1), help="Train to this step (sets max_steps; the learning-rate schedule follows).")
+@click.option("--allow-corpus-change", is_flag=True, help="Resume even though the corpus differs from the one the run was trained on.")
 @click.option("--aot", is_flag=True, help="Only lower and compile the train step for the recipe's mesh, on simulated CPU devices.")
 @click.option("--devices", type=click.IntRange(min=1), default=8, show_default=True, help="Simulated CPU devices for --aot.")
-def run(recipe: str, overrides: tuple[str, ...], run_dir: str | None, steps: int | None, aot: bool, devices: int) -> None:
+def run(recipe: str, overrides: tuple[str, ...], run_dir: str | None, steps: int | None, allow_corpus_change: bool, aot: bool, devices: int) -> None:
     """Train RECIPE, or with --aot prove that it compiles for its mesh.
+
+    Everything is checked before the run directory is touched: field types and
+    constraints, the mesh, memory, and (on resume) the step and the corpus. A terminal
+    shows a progress bar; otherwise a line every 10 seconds. Ctrl-C stops; the same
+    command resumes from the last checkpoint.
 
     \b
       cfgdiff run tiny_lm --steps 100 --set model.num_layers=4
@@ -276,24 +282,41 @@ def run(recipe: str, overrides: tuple[str, ...], run_dir: str | None, steps: int
     import jax
 
     from cfgdiff.train.mesh import initialize_distributed
+    from cfgdiff.train.metrics import steady_state
     from cfgdiff.train.trainer import TrainingDiverged
+    from cfgdiff.train.validate import check
 
     initialize_distributed()
     run_dir = run_dir or launch.default_run_dir(recipe)
-    if jax.process_index() == 0:
+    check(cfg, jax.devices(), jax.process_count())  # one line for a config that is not a Trainer's, before instantiate
+    lead = jax.process_index() == 0
+    launch.refuse_other_config(cfg, run_dir)
+    trainer = cfg.instantiate()
+    start = trainer.prepare(run_dir, allow_corpus_change)
+    if start >= cfg.max_steps:
+        click.echo(f"{run_dir} is already at step {start}; --steps N trains further")
+        return
+    if lead:
         launch.write_config(cfg, run_dir, "cfgdiff " + " ".join(sys.argv[1:]))
     try:
-        records = cfg.instantiate().run(run_dir)
+        records = trainer.run(run_dir, allow_corpus_change)
     except TrainingDiverged as e:
         raise click.ClickException(str(e)) from None
-    if records and jax.process_index() == 0:
-        last = records[-1]
+    except KeyboardInterrupt:
+        from cfgdiff.train.checkpoint import latest_step
+
+        saved = latest_step(os.path.join(run_dir, "checkpoints"))
+        where = f"step {saved}" if saved else "the start (no checkpoint yet)"
+        click.echo(f"\ninterrupted; running the same command resumes from {where}", err=True)
+        sys.exit(130)
+    if records and lead:
+        last, steady = records[-1], steady_state(records)
         evals = [r["eval_loss"] for r in records if r.get("eval_loss") is not None]
         eval_text = f", eval loss {evals[-1]:.4f}" if evals else ""
-        click.echo(f"step {last['step']}: loss {last['loss']:.4f}{eval_text}, {last['tokens_per_s']:,.0f} tokens/s; run dir {run_dir}")
+        mfu = f", MFU {steady['mfu']:.1%}" if steady["mfu"] is not None else ""
+        click.echo(f"step {last['step']}: loss {last['loss']:.4f}{eval_text}; median {steady['tokens_per_s']:,.0f} tokens/s{mfu} "
+                   f"over {steady['steps']} steady steps; run dir {run_dir}")
         _draw_loss_png(run_dir)
-    elif not records:
-        click.echo(f"{run_dir} is already at step {cfg.max_steps}; --steps N trains further")
 
 
 def _draw_loss_png(run_dir: str) -> None:
@@ -324,7 +347,7 @@ def _rerun_in_subprocess(env: dict[str, str]) -> None:
 def _command_line(ctx: click.Context) -> list[str]:
     """The arguments of the ``run`` command being executed, rebuilt from its parameters."""
     p = ctx.params
-    args = ["run", p["recipe"], "--aot", "--devices", str(p["devices"])]
+    args = ["run", p["recipe"], "--aot", "--devices", str(p["devices"])]  # --aot writes no run dir: no resume flags
     for item in p["overrides"]:
         args += ["--set", item]
     if p["steps"] is not None:

@@ -1,13 +1,15 @@
 """The built-in language-model recipes: byte-level decoders from a few seconds on a CPU to 7B.
 
 Each recipe is a zero-argument function returning a :class:`~cfgdiff.train.trainer.Trainer`
-config; ``cfgdiff run RECIPE`` trains it and ``golden_configs/<recipe>.txt`` locks it.
+config; ``cfgdiff run RECIPE`` trains it and ``golden_configs/<recipe>.txt`` locks it. The
+learning-rate schedule decays over ``max_steps``, so ``--steps N`` stretches it (its
+``decay_steps`` and ``warmup_steps`` in the canonical text follow).
 
 * ``tiny_lm``: trains in seconds on a CPU on synthetic text; the tests use it.
 * ``small_lm``: ~3M parameters on the standard library's source; Python-looking samples
   after ~10 minutes on two CPU cores.
 * ``gpt2_small``: GPT-2-small's shape (12 layers, 768 wide, 1024 context), bf16 compute;
-  on a GPU add ``--set model.attention_impl="'cudnn'"`` (flash attention; 43% MFU on an H100).
+  on an NVIDIA GPU attention runs on cuDNN's flash attention without any ``--set``.
 * ``llama_1b``, ``llama_7b``: LLaMA-style (grouped-query attention, SwiGLU, bf16 compute,
   fsdp mesh, rematerialization), proven on a CPU with ``cfgdiff run RECIPE --aot``.
 """
@@ -26,7 +28,11 @@ from cfgdiff.train.trainer import Trainer
 
 
 def adamw_cosine(peak_lr: float, warmup_steps: int, total_steps: int, weight_decay: float = 0.1) -> ConfigBase:
-    """Global-norm clipping, then AdamW under a linear-warmup cosine-decay schedule (to 10%)."""
+    """Global-norm clipping, then AdamW under a linear-warmup cosine-decay schedule (to 10%).
+
+    ``total_steps`` is the run's ``max_steps``: a schedule whose ``decay_steps`` equals it
+    is stretched by ``--steps`` (:func:`cfgdiff.train.launch.set_max_steps`).
+    """
     schedule = config_for_function(optax.warmup_cosine_decay_schedule).set(
         init_value=0.0, peak_value=peak_lr, warmup_steps=warmup_steps, decay_steps=total_steps, end_value=float(f"{peak_lr / 10:.6g}")
     )
@@ -42,7 +48,8 @@ def tiny_lm() -> Trainer.Config:
     cfg = Trainer.default_config()
     cfg.model.set(vocab_size=256, dim=64, num_layers=2, num_heads=4, num_kv_heads=2, ffn_dim=128)
     cfg.data.set(source=SyntheticSource.default_config(), seq_len=64, global_batch_size=16)
-    cfg.set(max_steps=50, eval_every=25, eval_batches=2, optimizer=adamw_cosine(3e-3, warmup_steps=5, total_steps=50))
+    cfg.set(max_steps=50, eval_every=25, eval_batches=2)
+    cfg.optimizer = adamw_cosine(3e-3, warmup_steps=5, total_steps=cfg.max_steps)
     cfg.checkpoint.set(every_steps=25)
     return cfg
 
@@ -52,7 +59,8 @@ def small_lm() -> Trainer.Config:
     cfg = Trainer.default_config()
     cfg.model.set(vocab_size=256, dim=256, num_layers=4, num_heads=8, num_kv_heads=4, ffn_dim=688)
     cfg.data.set(source=StdlibSource.default_config(), seq_len=256, global_batch_size=16)
-    cfg.set(max_steps=450, eval_every=50, eval_batches=4, optimizer=adamw_cosine(2e-3, warmup_steps=30, total_steps=450))
+    cfg.set(max_steps=450, eval_every=50, eval_batches=4)
+    cfg.optimizer = adamw_cosine(2e-3, warmup_steps=30, total_steps=cfg.max_steps)
     cfg.checkpoint.set(every_steps=100)
     return cfg
 
@@ -65,7 +73,8 @@ def gpt2_small() -> Trainer.Config:
         compute_dtype=jnp.bfloat16, one_hot_embed=True,
     )
     cfg.data.set(source=StdlibSource.default_config(), seq_len=1024, global_batch_size=32)
-    cfg.set(max_steps=5000, eval_every=500, optimizer=adamw_cosine(6e-4, warmup_steps=200, total_steps=5000))
+    cfg.set(max_steps=5000, eval_every=500)
+    cfg.optimizer = adamw_cosine(6e-4, warmup_steps=200, total_steps=cfg.max_steps)
     cfg.checkpoint.set(every_steps=1000)
     return cfg
 
@@ -78,10 +87,8 @@ def _llama(dim: int, num_layers: int, num_heads: int, num_kv_heads: int, ffn_dim
         one_hot_embed=True, scan_layers=True,  # 16 to 32 layers: compile one, run it num_layers times
     )
     cfg.data.set(source=StdlibSource.default_config(), seq_len=seq_len, global_batch_size=batch)
-    cfg.set(
-        max_steps=10000, eval_every=1000, mesh_shape=(1, -1, 1),  # fsdp over every device
-        optimizer=adamw_cosine(3e-4, warmup_steps=500, total_steps=10000),
-    )
+    cfg.set(max_steps=10000, eval_every=1000, mesh_shape=(1, -1, 1))  # fsdp over every device
+    cfg.optimizer = adamw_cosine(3e-4, warmup_steps=500, total_steps=cfg.max_steps)
     cfg.checkpoint.set(every_steps=500)
     return cfg
 

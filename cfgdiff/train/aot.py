@@ -42,9 +42,13 @@ def compile_report(cfg: Any, num_devices: int) -> dict[str, Any]:
     """Lower and compile ``cfg``'s train step on ``num_devices`` CPU devices; sizes and timings."""
     import jax
 
+    from cfgdiff.config import ConfigError
+    from cfgdiff.train.validate import check
+
     devices = jax.devices("cpu")
     if len(devices) < num_devices:
-        raise ValueError(f"--devices {num_devices}: only {len(devices)} CPU devices (set {_FLAG} before jax starts)")
+        raise ConfigError(f"--devices {num_devices}: only {len(devices)} CPU devices (set {_FLAG} before jax starts)")
+    check(cfg, devices[:num_devices])
     t0 = time.perf_counter()
     trainer = cfg.instantiate(devices=devices[:num_devices])
     lowered = trainer.lower_train_step()
@@ -79,7 +83,7 @@ def format_report(name: str, r: dict[str, Any]) -> str:
         f"{name}: compiled for {r['devices']} CPU devices ({mesh})",
         f"  parameters         {r['params']:,}",
         f"  tokens per step    {r['tokens_per_step']:,}",
-        f"  FLOPs per step     {r['flops_per_step']:.3e} (model: 6N + attention)",
+        f"  FLOPs per step     {r['flops_per_step']:.3e} (model: 6N + causal attention)",
         f"  memory per device  {gib(r['memory_per_device'])} (state {gib(r['arguments_per_device'])}, temporaries {gib(r['temp_per_device'])})",
         f"  lower + compile    {r['lower_s']:.1f} s + {r['compile_s']:.1f} s",
     ])

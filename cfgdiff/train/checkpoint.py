@@ -14,6 +14,13 @@ import orbax.checkpoint as ocp
 from cfgdiff.config import Configurable
 
 
+def latest_step(directory: str) -> int | None:
+    """The last complete checkpoint's step under ``directory``, or None; creates nothing."""
+    if not os.path.isdir(directory):
+        return None
+    return max(ocp.utils.checkpoint_steps(directory), default=None)
+
+
 class Checkpointer(Configurable):
     """An orbax ``CheckpointManager`` over ``<run_dir>/checkpoints``."""
 

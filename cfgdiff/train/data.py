@@ -15,9 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from cfgdiff.config import REQUIRED, Configurable, Required
+from cfgdiff.errors import CfgdiffError
 
 #: Written between files so the model sees where one file ends and the next begins.
 FILE_SEPARATOR = b"\n\n"
+
+
+class DataError(CfgdiffError):
+    """A corpus that cannot be read or is too small; the message names the field path."""
 
 
 class ByteTokenizer(Configurable):
@@ -76,10 +81,10 @@ class FileSource(TextSource):
         if path.is_file():
             return path.read_bytes()
         if not path.is_dir():
-            raise FileNotFoundError(2, "no such text file or folder", str(path))
+            raise DataError(f"data.source.path: no such text file or folder: {path}")
         files = sorted((p for p in path.rglob(f"*{self.config.suffix}") if p.is_file()), key=lambda p: p.relative_to(path).as_posix())
         if not files:
-            raise ValueError(f"data.source.path: no files ending in {self.config.suffix!r} under {path}")
+            raise DataError(f"data.source.path: no files ending in {self.config.suffix!r} under {path}")
         return _join_files(files)
 
 
@@ -130,7 +135,7 @@ class TextDataset(Configurable):
         if self._tokens is None:
             tokens = np.frombuffer(self.source.read(), dtype=np.uint8)
             if len(tokens) < 4 * (self.config.seq_len + 1):
-                raise ValueError(f"data.source: corpus of {len(tokens)} bytes is too small for data.seq_len={self.config.seq_len}")
+                raise DataError(f"data.source: corpus of {len(tokens)} bytes is too small for data.seq_len={self.config.seq_len}")
             self._tokens = tokens
         return self._tokens
 

@@ -15,15 +15,40 @@ from cfgdiff import canonical
 from cfgdiff.config import ConfigBase, ConfigError
 
 def recipe_config(recipe: str, overrides: Sequence[str] = (), steps: int | None = None) -> Any:
-    """The recipe's config with ``PATH=VALUE`` overrides (values in canonical text) and ``--steps``."""
+    """The recipe's config with ``--steps`` and then ``PATH=VALUE`` overrides (values in canonical text)."""
     from cfgdiff.registry import find
 
     cfg = find(recipe).build()
+    follows = isinstance(cfg, ConfigBase) and "max_steps" in cfg.keys()  # a reference-Trainer config
+    if steps is not None and follows:
+        set_max_steps(cfg, steps)
     for item in overrides:
-        apply_override(cfg, item)
-    if steps is not None:
-        cfg.set_path("max_steps", steps)
+        if follows and item.partition("=")[0].strip() == "max_steps":  # the same as --steps: the schedule follows
+            probe = cfg.clone()
+            apply_override(probe, item)
+            set_max_steps(cfg, probe.max_steps)
+        else:
+            apply_override(cfg, item)
     return cfg
+
+
+def set_max_steps(cfg: ConfigBase, steps: Any) -> None:
+    """Set ``max_steps`` and stretch every schedule that spans the run to the new length.
+
+    A schedule spans the run when its ``decay_steps`` equals ``max_steps`` (as the LM
+    recipes build it); its ``decay_steps`` becomes ``steps`` and its ``warmup_steps`` keeps
+    its fraction of the run, so the canonical text shows the values the run will use.
+    """
+    old = cfg.max_steps
+    cfg.max_steps = steps
+    if not isinstance(old, int) or not isinstance(steps, int) or isinstance(steps, bool) or old <= 0:
+        return
+    schedules: list[ConfigBase] = []
+    cfg.visit(lambda _, v: schedules.append(v) if isinstance(v, ConfigBase) and "decay_steps" in v.keys() and v.decay_steps == old else None)
+    for schedule in schedules:
+        if isinstance(getattr(schedule, "warmup_steps", None), int):
+            schedule.warmup_steps = round(schedule.warmup_steps * steps / old)
+        schedule.decay_steps = steps
 
 
 def apply_override(cfg: ConfigBase, item: str) -> None:
@@ -75,24 +100,30 @@ def _import(name: str, path: str, text: str) -> Any:
 
 
 def default_run_dir(recipe: str) -> str:
-    """``runs/<recipe>``, with the name made safe for a folder (``pkg.mod:fn`` -> ``fn``)."""
-    name = re.split(r"[:.]", recipe)[-1] or "run"
+    """``runs/<recipe>``, with the name made safe for a folder (``pkg.mod:fn`` -> ``fn``; ``sweep-lr0.01`` stays)."""
+    name = recipe.rpartition(":")[2].strip(".") or "run"
     return os.path.join("runs", re.sub(r"[^A-Za-z0-9_.-]", "_", name))
 
 
 def write_config(cfg: ConfigBase, run_dir: str, command: str) -> None:
-    """Write ``<run_dir>/config.txt``; a run dir whose checkpoints this config cannot load is an error.
+    """Write ``<run_dir>/config.txt``, after :func:`refuse_other_config`."""
+    refuse_other_config(cfg, run_dir)
+    os.makedirs(run_dir, exist_ok=True)
+    canonical.write_text_atomic(os.path.join(run_dir, "config.txt"), canonical.dumps(cfg, header=f"cfgdiff run config\n{command}"))
+
+
+def refuse_other_config(cfg: ConfigBase, run_dir: str) -> None:
+    """Raise :class:`ConfigError` when ``run_dir`` holds a run whose checkpoints ``cfg`` cannot load.
 
     A change to a field labelled ``breaks-checkpoint`` (:mod:`cfgdiff.labels`: parameter
     shapes and dtypes, the optimizer's state) refuses, naming the fields; any other change
-    (steps, learning rate) resumes the run under the new config.
+    (steps, the schedule, the learning rate) resumes the run under the new config.
     """
     from cfgdiff.labels import Labeler
 
-    text = canonical.dumps(cfg, header=f"cfgdiff run config\n{command}")
     path = os.path.join(run_dir, "config.txt")
     if os.path.exists(path):
-        old, new = canonical.load(path), canonical.loads(text)
+        old, new = canonical.load(path), canonical.loads(canonical.dumps(cfg))
         changed = sorted(p for p in set(old) | set(new) if p not in old or p not in new or not canonical.values_equal(old[p], new[p]))
         breaking = Labeler.for_project().breaking(changed)  # the project the recipe came from
         if breaking:
@@ -101,5 +132,4 @@ def write_config(cfg: ConfigBase, run_dir: str, command: str) -> None:
                 f"{run_dir} holds a run whose checkpoints this config cannot load ({', '.join(breaking[:3])}{more} "
                 f"differ: breaks-checkpoint); use a new --run-dir, or 'cfgdiff {path} RECIPE' to see the difference"
             )
-    os.makedirs(run_dir, exist_ok=True)
-    canonical.write_text_atomic(path, text)
+

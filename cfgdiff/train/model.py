@@ -8,11 +8,13 @@ mesh axes, so this module knows nothing about devices.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax.typing import DTypeLike
 
 from cfgdiff.config import REQUIRED, Configurable, Required
 
@@ -54,8 +56,8 @@ class Decoder(Configurable):
         norm_eps: float = 1e-5
         tied_embeddings: bool = True  # the output projection reuses the embedding matrix
         init_std: float = 0.02
-        param_dtype: Any = jnp.float32
-        compute_dtype: Any = jnp.float32
+        param_dtype: DTypeLike = jnp.float32
+        compute_dtype: DTypeLike = jnp.float32
         remat: bool = False  # recompute each layer's activations in the backward pass
         # True: one compiled layer run num_layers times (compiles in seconds at any depth).
         # False: layers unrolled, which runs faster (1.45x for gpt2_small on an H100).
@@ -63,14 +65,13 @@ class Decoder(Configurable):
         # Embedding lookup as a one-hot matmul. A gather's gradient is a scatter-add, which on a
         # GPU serializes on a small vocabulary's few rows (most of a byte model's backward pass).
         one_hot_embed: bool = False
-        attention_impl: str | None = None  # jax.nn.dot_product_attention: None, 'xla', 'cudnn'
+        attention_impl: str | None = None  # 'xla', 'cudnn', or None: cuDNN where it runs, else XLA
 
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
-        if cfg.num_heads % cfg.num_kv_heads:
-            raise ValueError(f"model.num_heads ({cfg.num_heads}) must be a multiple of model.num_kv_heads ({cfg.num_kv_heads})")
         self.cfg = cfg
         self.head_dim = cfg.head_dim or cfg.dim // cfg.num_heads
+        self.attention_impl = cfg.attention_impl or default_attention(jax.devices()[0], cfg.compute_dtype, self.head_dim)
         # Set by the trainer to a sharding of [batch, seq, dim] activations. Under FSDP, XLA
         # left alone may gather the batch instead of the weights; pinning the residual
         # stream to the batch sharding keeps activations split and gathers weights.
@@ -126,11 +127,15 @@ class Decoder(Configurable):
         return sum(_prod(s) for s in jax.tree.leaves(self.param_shapes(), is_leaf=lambda x: isinstance(x, tuple)))
 
     def flops_per_token(self, seq_len: int) -> float:
-        """Training FLOPs per token (PaLM's count): 6 x matmul parameters + 12 x layers x seq x attention width."""
+        """Training FLOPs per token: 6 x matmul parameters + 6 x layers x seq x attention width.
+
+        The attention term is PaLM's 12 x layers x seq x width halved for the causal mask,
+        as MaxText and Megatron count it: each token attends to half the sequence on average.
+        """
         c = self.cfg
         matmul_params = self.param_count() - c.vocab_size * c.dim * (0 if c.tied_embeddings else 1)
         matmul_params -= (2 * c.num_layers + 1) * c.dim  # norms are not matmuls
-        return 6.0 * matmul_params + 12.0 * c.num_layers * seq_len * c.num_heads * self.head_dim
+        return 6.0 * matmul_params + 6.0 * c.num_layers * seq_len * c.num_heads * self.head_dim
 
     # -- forward --------------------------------------------------------------------
     def apply(self, params: Params, tokens: jax.Array) -> jax.Array:
@@ -173,7 +178,7 @@ class Decoder(Configurable):
         q = apply_rope((x @ p["wq"]).reshape(b, t, c.num_heads, hd), cos, sin)
         k = apply_rope((x @ p["wk"]).reshape(b, t, c.num_kv_heads, hd), cos, sin)
         v = (x @ p["wv"]).reshape(b, t, c.num_kv_heads, hd)
-        out = jax.nn.dot_product_attention(q, k, v, is_causal=True, implementation=c.attention_impl)
+        out = jax.nn.dot_product_attention(q, k, v, is_causal=True, implementation=self.attention_impl)
         return out.reshape(b, t, c.num_heads * hd) @ p["wo"]
 
     def loss(self, params: Params, inputs: jax.Array, targets: jax.Array) -> jax.Array:
@@ -243,6 +248,36 @@ class Decoder(Configurable):
         # lengths, and a decode step is one query against the whole cache, masked by position.
         out = jax.nn.dot_product_attention(q, cache["k"], cache["v"], mask=visible)
         return out.reshape(b, t, c.num_heads * hd) @ p["wo"], cache
+
+
+def cudnn_attention_unavailable(device: Any, compute_dtype: Any, head_dim: int) -> str | None:
+    """Why ``jax.nn.dot_product_attention(implementation='cudnn')`` cannot run here, or None.
+
+    cuDNN's fused (flash) attention needs an NVIDIA GPU of compute capability 8.0 or newer,
+    bf16 or fp16 inputs, and a head width that is a multiple of 8 up to 128 (256 from 9.0 on).
+    """
+    # CUDA devices report a "major.minor" compute capability; ROCm's is a gfx name.
+    capability_text = str(getattr(device, "compute_capability", ""))
+    if device.platform != "gpu" or not re.fullmatch(r"\d+\.\d+", capability_text):
+        return f"needs an NVIDIA GPU, and this is {device.platform} ({device.device_kind})"
+    capability = tuple(int(x) for x in capability_text.split("."))
+    if capability < (8, 0):
+        return f"needs compute capability 8.0 or newer, and {device.device_kind} has {capability_text}"
+    if jnp.dtype(compute_dtype) not in (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16)):
+        return f"needs model.compute_dtype bfloat16 or float16, not {jnp.dtype(compute_dtype).name}"
+    limit = 256 if capability >= (9, 0) else 128
+    if head_dim % 8 or head_dim > limit:
+        return f"needs a head width that is a multiple of 8 up to {limit}, not {head_dim}"
+    return None
+
+
+def default_attention(device: Any, compute_dtype: Any, head_dim: int) -> str:
+    """The attention implementation when ``attention_impl`` is None: 'cudnn' where it runs, else 'xla'.
+
+    ``jax.nn.dot_product_attention(implementation=None)`` always picks XLA today, which on an
+    H100 halves gpt2_small's throughput.
+    """
+    return "xla" if cudnn_attention_unavailable(device, compute_dtype, head_dim) else "cudnn"
 
 
 def rms_norm(x: jax.Array, scale: jax.Array, eps: float) -> jax.Array:

@@ -22,8 +22,13 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
+from cfgdiff import canonical
 from cfgdiff.config import REQUIRED, Configurable, Required, build
+from cfgdiff.errors import CfgdiffError
+from cfgdiff.train import checkpoint as checkpoint_lib
+from cfgdiff.train import memory
 from cfgdiff.train import mesh as mesh_lib
+from cfgdiff.train import validate
 from cfgdiff.train.checkpoint import Checkpointer
 from cfgdiff.train.data import TextDataset
 from cfgdiff.train.metrics import MetricsLog, peak_flops
@@ -56,6 +61,10 @@ class TrainingDiverged(RuntimeError):
     """The loss or gradient norm became NaN or inf; the message names the last good checkpoint."""
 
 
+class ResumeError(CfgdiffError):
+    """A run directory that this config cannot continue: it is further along, or its corpus changed."""
+
+
 class Trainer(Configurable):
     """Trains a :class:`~cfgdiff.train.model.Decoder` on a :class:`~cfgdiff.train.data.TextDataset`."""
 
@@ -75,11 +84,11 @@ class Trainer(Configurable):
 
     def __init__(self, cfg: Config, *, devices: list[Any] | None = None) -> None:
         super().__init__(cfg)
+        validate.check(cfg, jax.devices() if devices is None else devices, jax.process_count())
         self.cfg = cfg
         self.model: Decoder = cfg.model.instantiate()
         self.data: TextDataset = cfg.data.instantiate()
-        if cfg.model.vocab_size < self.data.tokenizer.vocab_size:
-            raise ValueError(f"model.vocab_size={cfg.model.vocab_size} is smaller than the tokenizer's {self.data.tokenizer.vocab_size}")
+        self._compiled: tuple[Any, float] | None = None
         self.optimizer: optax.GradientTransformation = build(cfg.optimizer)
         lr = find_learning_rate(cfg.optimizer)
         self.learning_rate = build(lr) if lr is not None else 0.0
@@ -155,6 +164,54 @@ class Trainer(Configurable):
         )
         return step.lower(self.abstract_state(), self.abstract_batch())
 
+    def compile_train_step(self) -> tuple[Any, float]:
+        """The compiled train step and its compile seconds, once it is known to fit in memory.
+
+        Raises :class:`~cfgdiff.train.memory.DoesNotFit` before anything is allocated.
+        """
+        if self._compiled is None:
+            device = self.mesh.local_devices[0]
+            available = memory.device_memory(device)
+            memory.check_fits(memory.shard_bytes(self.abstract_state()), available, "parameters and optimizer state alone", device)
+            t0 = time.perf_counter()
+            compiled = self.lower_train_step().compile()
+            compile_s = time.perf_counter() - t0
+            memory.check_fits(memory.compiled_bytes(compiled), available, "state, batch and activations (XLA's memory analysis)", device)
+            self._compiled = (compiled, compile_s)
+        return self._compiled
+
+    def check_resume(self, run_dir: str, allow_corpus_change: bool = False) -> int:
+        """The step ``run_dir`` resumes from (0 for a new run), once it is safe to continue there.
+
+        Refuses, changing nothing, a run already past ``max_steps`` and (unless allowed) a
+        run whose recorded corpus hash differs from this config's corpus.
+        """
+        start = checkpoint_lib.latest_step(os.path.join(run_dir, "checkpoints")) or 0
+        if start > self.cfg.max_steps:
+            raise ResumeError(f"{run_dir} is already at step {start}, past max_steps={self.cfg.max_steps}; nothing changed (--steps N with N >= {start} trains further)")
+        info_path = os.path.join(run_dir, "data.json")
+        if start and os.path.exists(info_path) and not allow_corpus_change:
+            with open(info_path, encoding="utf-8") as f:
+                old = json.load(f).get("corpus_sha256")
+            new = self.data.corpus_hash()
+            if old != new:
+                raise ResumeError(
+                    f"{run_dir} was trained on corpus sha256 {old}, and this config's corpus is sha256 {new}; "
+                    f"use a new --run-dir, or --allow-corpus-change to continue on the new corpus"
+                )
+        return start
+
+    def prepare(self, run_dir: str, allow_corpus_change: bool = False) -> int:
+        """Everything that can fail before a run writes anything: resume checks, the corpus, memory, compile.
+
+        Returns the step the run starts from.
+        """
+        start = self.check_resume(run_dir, allow_corpus_change)
+        if start < self.cfg.max_steps:
+            _ = self.data.tokens  # a missing or too small corpus fails now, not after the run dir is written
+            self.compile_train_step()
+        return start
+
     def tokens_per_step(self) -> int:
         """Tokens in one global batch."""
         return self.cfg.data.global_batch_size * self.cfg.data.seq_len
@@ -168,42 +225,43 @@ class Trainer(Configurable):
         shape = (self.cfg.data.global_batch_size, self.cfg.data.seq_len)
         return {k: jax.make_array_from_process_local_data(self.batch_sharding, v, shape) for k, v in batch.items()}
 
-    def run(self, run_dir: str) -> list[dict[str, Any]]:
+    def run(self, run_dir: str, allow_corpus_change: bool = False, progress_every_s: float = 10.0) -> list[dict[str, Any]]:
         """Train to ``max_steps`` in ``run_dir``, resuming from its latest checkpoint.
 
         Returns the metrics of the steps run now (also appended to ``metrics.jsonl``).
-        Raises :class:`TrainingDiverged` on a NaN or inf loss.
+        Raises :class:`ResumeError` or :class:`~cfgdiff.train.memory.DoesNotFit` before
+        touching ``run_dir``, and :class:`TrainingDiverged` on a NaN or inf loss.
         """
         cfg = self.cfg
+        start = self.prepare(run_dir, allow_corpus_change)
+        if start >= cfg.max_steps:
+            return []
+        step_fn, compile_s = self.compile_train_step()
         shard = (jax.process_index(), jax.process_count())
         lead = jax.process_index() == 0
         os.makedirs(run_dir, exist_ok=True)
         checkpointer: Checkpointer = cfg.checkpoint.instantiate(directory=os.path.join(run_dir, "checkpoints"))
-        start = checkpointer.latest_step() or 0
         metrics_path = os.path.join(run_dir, "metrics.jsonl")
+        kept: list[dict[str, Any]] = []
         if lead:
             self._write_data_info(run_dir)
-            _truncate_metrics(metrics_path, start)
+            kept = _truncate_metrics(metrics_path, start)
         if start:
             abstract = self.abstract_state()
             restored = checkpointer.restore(start, abstract.params, abstract.opt_state)
             state = TrainState(jax.device_put(jnp.int32(start), self.replicated), restored["params"], restored["opt_state"])
         else:
             state = self.init_state()
-        if start >= cfg.max_steps:
-            checkpointer.close()
-            return []
-
-        t0 = time.perf_counter()
-        step_fn = self.lower_train_step().compile()
-        compile_s = time.perf_counter() - t0
         eval_fn = jax.jit(self.eval_step, in_shardings=(self.state_sharding.params, self.batch_sharding))
         peak = cfg.peak_flops_per_device or peak_flops(jax.devices()[0].device_kind)
         flops_per_token = self.model.flops_per_token(cfg.data.seq_len)
-        log = MetricsLog(metrics_path, cfg.max_steps, start) if lead else None  # process 0 reports
+        log = MetricsLog(metrics_path, cfg.max_steps, start, progress_every_s=progress_every_s) if lead else None  # process 0 reports
         records: list[dict[str, Any]] = []
         pending: dict[str, Any] | None = None
         last_time = time.perf_counter()
+        # Wall time continues across resumes from the last record kept.
+        wall_start = last_time - (kept[-1].get("wall_time") or 0.0 if kept else 0.0) - compile_s
+        device = self.mesh.local_devices[0]
 
         def finish(p: dict[str, Any]) -> None:
             # Reading a step's metrics waits for that step only: the next one is already queued.
@@ -219,8 +277,11 @@ class Trainer(Configurable):
                 found = ", ".join(f"{k} {values[k]}" for k in bad)
                 raise TrainingDiverged(f"{found} at step {p['step']}: training stopped; last good checkpoint: {where}")
             tokens_per_s = self.tokens_per_step() / step_time
+            stats = device.memory_stats() or {}
             record = {"step": p["step"], **values, "step_time": step_time, "tokens_per_s": tokens_per_s,
-                      "mfu": flops_per_token * tokens_per_s / (peak * jax.device_count()) if peak else None}
+                      "mfu": flops_per_token * tokens_per_s / (peak * jax.device_count()) if peak else None,
+                      "tokens_seen": p["step"] * self.tokens_per_step(), "wall_time": now - wall_start,
+                      "peak_memory": stats.get("peak_bytes_in_use")}
             if p["step"] == start + 1:
                 record["compile_s"] = compile_s
             records.append(record)
@@ -256,10 +317,9 @@ class Trainer(Configurable):
             "python": sys.version.split()[0],
             "jax": jax.__version__,
             "devices": f"{jax.device_count()} x {jax.devices()[0].device_kind}",
+            "attention": self.model.attention_impl,
         }
-        with open(os.path.join(run_dir, "data.json"), "w", encoding="utf-8") as f:
-            json.dump(info, f, indent=1)
-            f.write("\n")
+        canonical.write_text_atomic(os.path.join(run_dir, "data.json"), json.dumps(info, indent=1) + "\n")
 
 
 def global_norm(tree: Any) -> jax.Array:
@@ -267,11 +327,20 @@ def global_norm(tree: Any) -> jax.Array:
     return jnp.sqrt(sum(jnp.sum(jnp.square(x.astype(jnp.float32))) for x in jax.tree.leaves(tree)))
 
 
-def _truncate_metrics(path: str, last_step: int) -> None:
-    """Drop records after ``last_step``: a resumed run redoes those steps."""
+def _truncate_metrics(path: str, last_step: int) -> list[dict[str, Any]]:
+    """Drop records after ``last_step`` (a resumed run redoes those steps); the records kept."""
     if not os.path.exists(path):
-        return
+        return []
     with open(path, encoding="utf-8") as f:
-        kept = [line for line in f if line.strip() and json.loads(line)["step"] <= last_step]
-    with open(path, "w", encoding="utf-8") as f:
-        f.writelines(kept)
+        lines = [line for line in f if line.strip()]
+    kept = [(line, record) for line in lines if (record := _parse_record(line)) is not None and record["step"] <= last_step]
+    canonical.write_text_atomic(path, "".join(line if line.endswith("\n") else line + "\n" for line, _ in kept))
+    return [record for _, record in kept]
+
+
+def _parse_record(line: str) -> dict[str, Any] | None:
+    """One record, or None for a line cut short when a process was killed mid-write."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None

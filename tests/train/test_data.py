@@ -7,7 +7,7 @@ import sysconfig
 import numpy as np
 import pytest
 
-from cfgdiff.train.data import ByteTokenizer, FileSource, StdlibSource, SyntheticSource, TextDataset
+from cfgdiff.train.data import ByteTokenizer, DataError, FileSource, StdlibSource, SyntheticSource, TextDataset
 
 
 def dataset(**overrides) -> TextDataset:
@@ -64,8 +64,8 @@ def test_file_source_reads_a_file_or_a_folder(tmp_path):
     assert FileSource.default_config().set(path=str(tmp_path), suffix=".txt").instantiate().read() == b"first\n\nsecond"
 
 
-def test_missing_file_source_is_a_file_not_found_error(tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_missing_file_source_is_a_data_error_naming_the_field(tmp_path):
+    with pytest.raises(DataError, match="data.source.path: no such text file or folder"):
         FileSource.default_config().set(path=str(tmp_path / "nope")).instantiate().read()
 
 
