@@ -448,10 +448,14 @@ def diff_command(
     impact.load_project(".")
     result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
     if not quiet:
-        from cfgdiff import render, runs
+        from cfgdiff import render
 
-        # Two run directories: what each run achieved heads the field diff.
-        outcomes = [runs.read_outcome(old), runs.read_outcome(new)] if runs.is_run_dir(old) and runs.is_run_dir(new) else None
+        outcomes = None
+        if os.path.isdir(old) and os.path.isdir(new):  # two run directories: what each achieved heads the diff
+            from cfgdiff import runs
+
+            if runs.is_run_dir(old) and runs.is_run_dir(new):
+                outcomes = [runs.read_outcome(old), runs.read_outcome(new)]
         colored = use_color(color) and fmt == "text"
         if stat:
             text = render.render_stat(result, color=colored)

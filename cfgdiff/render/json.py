@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfgdiff.canonical import Raw, Symbol, format_value
 from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Node
 from cfgdiff.labels import diff_label_counts
-from cfgdiff.runs import Outcome
+
+if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
+    from cfgdiff.runs import Outcome
 
 #: The JSON schema version; bumped only for incompatible changes.
 JSON_VERSION = 1

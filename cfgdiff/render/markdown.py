@@ -19,14 +19,16 @@ import dataclasses
 import os
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cfgdiff.canonical import format_value
 from cfgdiff.changes import ChangeSet, Problem, RecipeChange
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Removed
 from cfgdiff.lines import last_segment
-from cfgdiff.runs import Outcome
 from cfgdiff.render.layout import KIND, Labels, changes_diffs, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
+
+if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
+    from cfgdiff.runs import Outcome
 
 #: GitHub's limit on the body of a comment.
 GITHUB_COMMENT_LIMIT = 65_536

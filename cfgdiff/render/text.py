@@ -6,7 +6,7 @@ Also :func:`highlight_canonical`, the colours of ``cfgdiff show``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygments.token import Token, _TokenType
 
@@ -14,9 +14,11 @@ from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
 from cfgdiff.changes import ChangeSet, name_list
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
-from cfgdiff.runs import Outcome
 from cfgdiff.render.layout import ADDED, CHANGED, HEADING, LABEL, MARK, MOVED, NOTE, REMOVED, TALLY, Labels, Tokens
 from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
+
+if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
+    from cfgdiff.runs import Outcome
 
 #: Width of a ``~ path: old -> new`` line before the values go on lines of their own.
 LINE_WIDTH = 110
