@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from cfgdiff import golden
+from cfgdiff import golden, impact
+from cfgdiff.labels import Labeler
 from cfgdiff.registry import RecipeError, Registry, discover
 from cfgdiff.render.text import render_changes
 
@@ -74,6 +75,7 @@ class GoldenFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         try:
             registry = discover(self.path.parent)
+            impact.load_project(registry.root)  # the project's impact figures, as golden check shows them
         except RecipeError as e:
             raise self.CollectError(str(e)) from None
         self.config.stash[_REGISTRY] = registry
@@ -105,7 +107,9 @@ class GoldenItem(pytest.Item):
         else:
             report = golden.check(registry, [self.recipe])
         if report.exit_code:
-            message = render_changes(golden.changeset(report, closing=False))
+            changes = golden.changeset(report, closing=False)
+            Labeler.for_project(registry.root).annotate_changes(changes)
+            message = render_changes(changes)
             if report.action == "check":
                 message += f"  or: pytest --update-golden '{self.nodeid}'\n"
             raise GoldenMismatch(message)
