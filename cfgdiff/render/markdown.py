@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from cfgdiff.canonical import format_value
 from cfgdiff.changes import ChangeSet, Problem, RecipeChange
-from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Removed
+from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Removed
 from cfgdiff.lines import last_segment
-from cfgdiff.render.layout import KIND, Labels, changes_diffs, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
+from cfgdiff.render.layout import Labels, changes_diffs, count, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
 if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
     from cfgdiff.runs import Outcome
@@ -163,18 +163,8 @@ def _impact_table(found: list[Any], title: str = "Impact") -> list[str]:
 
 def _counts(items: list[Entry | _Repeated]) -> dict[str, int]:
     """What the items show, counted as the tally counts: fields, and moves as subtrees."""
-    counts = {"changed": 0, "added": 0, "removed": 0, "moved": 0}
-    for item in items:
-        if isinstance(item, _Repeated):
-            counts["changed"] += len(item.changes)
-        elif isinstance(item, Moved):
-            counts["moved"] += 1
-            for key, n in item.diff.counts().items():
-                if key != "unchanged":
-                    counts[key] += n
-        else:
-            for f in item.fields if isinstance(item, Group) else (item,):
-                counts[KIND[type(f)]] += 1
+    counts = count([item for item in items if not isinstance(item, _Repeated)])
+    counts["changed"] += sum(len(item.changes) for item in items if isinstance(item, _Repeated))
     return counts
 
 

@@ -138,14 +138,18 @@ class Decoder(Configurable):
         return 6.0 * matmul_params + 6.0 * c.num_layers * seq_len * c.num_heads * self.head_dim
 
     # -- forward --------------------------------------------------------------------
+    def _embed(self, params: Params, tokens: jax.Array) -> jax.Array:
+        """Token embeddings in the compute dtype (a one-hot matmul where configured: faster on GPUs)."""
+        dt = self.cfg.compute_dtype
+        if self.cfg.one_hot_embed:
+            return jax.nn.one_hot(tokens, self.cfg.vocab_size, dtype=dt) @ params["embed"].astype(dt)
+        return params["embed"].astype(dt)[tokens]
+
     def apply(self, params: Params, tokens: jax.Array) -> jax.Array:
         """Logits (float32) for int tokens of shape [batch, seq]."""
         c = self.cfg
         dt = c.compute_dtype
-        if c.one_hot_embed:
-            x = jax.nn.one_hot(tokens, c.vocab_size, dtype=dt) @ params["embed"].astype(dt)
-        else:
-            x = params["embed"].astype(dt)[tokens]
+        x = self._embed(params, tokens)
         cos, sin = rope_tables(tokens.shape[1], self.head_dim, c.rope_theta)
 
         def layer(x: jax.Array, p: Params) -> tuple[jax.Array, None]:
@@ -207,10 +211,7 @@ class Decoder(Configurable):
         """
         c = self.cfg
         dt = c.compute_dtype
-        if c.one_hot_embed:
-            x = jax.nn.one_hot(tokens, c.vocab_size, dtype=dt) @ params["embed"].astype(dt)
-        else:
-            x = params["embed"].astype(dt)[tokens]
+        x = self._embed(params, tokens)
         where = positions[:, None] + jnp.arange(tokens.shape[1])  # [batch, seq]
         cos, sin = rope_tables(cache["k"].shape[2], self.head_dim, c.rope_theta)
         cos, sin = cos[where], sin[where]
