@@ -13,7 +13,6 @@ reads as one added item and its moves, not as renumbered fields.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 from cfgdiff.diff import Diff, Entry, entry_key
 
@@ -129,8 +128,3 @@ def name_list(names: list[str] | tuple[str, ...], limit: int = 10) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return f"{', '.join(names[:limit])}, ... ({len(names) - limit} more)"
-
-
-def counts_of(d: Diff) -> Mapping[str, int]:
-    """A diff's counts without ``unchanged``: what its entries show."""
-    return {k: v for k, v in d.counts().items() if k != "unchanged"}

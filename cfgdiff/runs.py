@@ -111,30 +111,38 @@ def _metrics_figures(path: str, notes: list[str]) -> dict[str, Any]:
     }
 
 
-def _read_jsonl(path: str, notes: list[str]) -> tuple[list[dict[str, Any]] | None, list[int]]:
-    """The JSON objects of a JSONL file and the numbers of the lines that are not one."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        notes.append(f"no {METRICS_FILE}")
-        return None, []
-    except OSError as e:
-        notes.append(f"{METRICS_FILE}: {e.strerror or e}")
-        return None, []
+def read_records(path: str | os.PathLike) -> tuple[list[dict[str, Any]], list[int]]:
+    """The JSON objects of a ``metrics.jsonl`` file, in order, and the numbers of the lines
+    that are not one (a run still writing, or killed mid-line, leaves half a line last).
+
+    Raises OSError (FileNotFoundError) when the file cannot be read.
+    """
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
     records, bad = [], []
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except ValueError:  # a run still writing (or killed mid-line) leaves half a line
+        except ValueError:
             record = None
         if isinstance(record, dict):
             records.append(record)
         else:
             bad.append(lineno)
     return records, bad
+
+
+def _read_jsonl(path: str, notes: list[str]) -> tuple[list[dict[str, Any]] | None, list[int]]:
+    """:func:`read_records`, with what went wrong said in ``notes`` instead of raised."""
+    try:
+        return read_records(path)
+    except FileNotFoundError:
+        notes.append(f"no {METRICS_FILE}")
+    except OSError as e:
+        notes.append(f"{METRICS_FILE}: {e.strerror or e}")
+    return None, []
 
 
 def _data_figures(path: str, notes: list[str]) -> dict[str, Any]:

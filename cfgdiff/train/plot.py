@@ -9,7 +9,6 @@ picture says what was compared. matplotlib is an optional extra (``pip install
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any
 from cfgdiff import canonical
 from cfgdiff.diff import diff
 from cfgdiff.errors import CfgdiffError
+from cfgdiff.runs import read_records
 
 #: Fields named in a title and legend at most; the rest are counted.
 MAX_FIELDS = 4
@@ -47,20 +47,25 @@ def read_run(run_dir: str) -> list[dict[str, Any]]:
     path = os.path.join(run_dir, "metrics.jsonl")
     if not os.path.exists(path):
         raise PlotError(f"{run_dir}: no metrics.jsonl: not a run directory, or a run that has not finished a step")
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.endswith("\n"):
-                break  # the record a live run is writing right now
-            try:
-                record = json.loads(line) if line.strip() else {}
-            except ValueError as e:
-                raise PlotError(f"{path}:{number}: not a JSON record: {e.msg}") from None
-            if isinstance(record, dict) and record.get("step") is not None:
-                records.append(record)
+    found, bad = read_records(path)
+    if bad and _unfinished(path):
+        bad.pop()  # the record a live run is writing right now: its last line, cut short
+    if bad:
+        raise PlotError(f"{path}:{bad[0]}: not a JSON record")
+    records = [r for r in found if r.get("step") is not None]
     if not records:
         raise PlotError(f"{path}: no records yet")
     return records
+
+
+def _unfinished(path: str) -> bool:
+    """Whether the file's last line has no newline yet."""
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        if f.tell() == 0:
+            return False
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"
 
 
 def differing_fields(run_dirs: Sequence[str]) -> list[str]:

@@ -27,6 +27,7 @@ from cfgdiff.config import REQUIRED, Configurable, Required, build
 from cfgdiff.errors import CfgdiffError
 from cfgdiff.train import checkpoint as checkpoint_lib
 from cfgdiff.train import memory
+from cfgdiff.runs import read_records
 from cfgdiff.train import mesh as mesh_lib
 from cfgdiff.train import validate
 from cfgdiff.train.checkpoint import Checkpointer
@@ -328,19 +329,10 @@ def global_norm(tree: Any) -> jax.Array:
 
 
 def _truncate_metrics(path: str, last_step: int) -> list[dict[str, Any]]:
-    """Drop records after ``last_step`` (a resumed run redoes those steps); the records kept."""
+    """Drop records after ``last_step`` (a resumed run redoes those steps), and a line cut
+    short by a kill; the records kept."""
     if not os.path.exists(path):
         return []
-    with open(path, encoding="utf-8") as f:
-        lines = [line for line in f if line.strip()]
-    kept = [(line, record) for line in lines if (record := _parse_record(line)) is not None and record["step"] <= last_step]
-    canonical.write_text_atomic(path, "".join(line if line.endswith("\n") else line + "\n" for line, _ in kept))
-    return [record for _, record in kept]
-
-
-def _parse_record(line: str) -> dict[str, Any] | None:
-    """One record, or None for a line cut short when a process was killed mid-write."""
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError:
-        return None
+    kept = [record for record in read_records(path)[0] if record["step"] <= last_step]
+    canonical.write_text_atomic(path, "".join(json.dumps(record) + "\n" for record in kept))
+    return kept

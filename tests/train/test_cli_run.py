@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cfgdiff import canonical
 from cfgdiff.cli import main
-from cfgdiff.train.metrics import read_metrics
+from cfgdiff.runs import read_records
 
 
 def invoke(*args: str):
@@ -164,7 +164,7 @@ def test_steps_extends_a_finished_run_then_a_lower_step_changes_nothing(cli_run)
     result = invoke(*args, "--steps", "6")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("step 6: loss ")
-    assert [r["step"] for r in read_metrics(run_dir / "metrics.jsonl")] == [1, 2, 3, 4, 5, 6]
+    assert [r["step"] for r in read_records(run_dir / "metrics.jsonl")[0]] == [1, 2, 3, 4, 5, 6]
     flat = canonical.load(run_dir / "config.txt")
     assert flat["max_steps"] == 6 and flat["optimizer.transforms[1].learning_rate.decay_steps"] == 6
     before = (run_dir / "config.txt").read_bytes()

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from cfgdiff.train.metrics import MetricsLog, peak_flops, read_metrics, steady_state
+from cfgdiff.runs import read_records
+from cfgdiff.train.metrics import MetricsLog, peak_flops, steady_state
 
 
 @pytest.mark.parametrize("device_kind, tflops", [
@@ -34,7 +35,7 @@ def test_cpus_have_no_peak_flops():
 def test_each_record_is_on_disk_before_the_next_step(tmp_path):
     log = MetricsLog(str(tmp_path / "m.jsonl"), 3, 0, stream=io.StringIO())
     log.write({"step": 1, "loss": 2.0, "tokens_per_s": 10.0})
-    assert read_metrics(tmp_path / "m.jsonl") == [{"step": 1, "loss": 2.0, "tokens_per_s": 10.0}]
+    assert read_records(tmp_path / "m.jsonl")[0] == [{"step": 1, "loss": 2.0, "tokens_per_s": 10.0}]
     log.close()
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from cfgdiff.config import config_for_function
 from cfgdiff.recipes.lm import tiny_lm
-from cfgdiff.train.metrics import read_metrics
+from cfgdiff.runs import read_records
 from cfgdiff.train.optimizer import chain
 from cfgdiff.train.data import FileSource
 from cfgdiff.train.trainer import ResumeError, TrainingDiverged
@@ -30,7 +30,7 @@ def test_tiny_lm_loss_falls_well_below_its_start(tiny_run):
 
 
 def test_metrics_jsonl_has_one_record_per_step_with_every_metric(tiny_run):
-    records = read_metrics(tiny_run["run_dir"] / "metrics.jsonl")
+    records = read_records(tiny_run["run_dir"] / "metrics.jsonl")[0]
     assert [r["step"] for r in records] == list(range(1, 51))
     assert {"loss", "grad_norm", "param_norm", "lr", "step_time", "tokens_per_s", "mfu"} <= set(records[0])
     assert "compile_s" in records[0]
@@ -63,7 +63,7 @@ def test_an_interrupted_run_resumes_with_exactly_the_uninterrupted_losses(tiny_r
         trainer.run(str(tmp_path))
     resumed = cfg.instantiate().run(str(tmp_path))
     assert resumed[0]["step"] == 31
-    losses = [r["loss"] for r in read_metrics(tmp_path / "metrics.jsonl")]
+    losses = [r["loss"] for r in read_records(tmp_path / "metrics.jsonl")[0]]
     assert losses == [r["loss"] for r in tiny_run["records"]]
 
 
@@ -139,7 +139,7 @@ def test_two_processes_form_one_mesh_through_jax_distributed(tiny_run, tmp_path)
         assert p.returncode == 0, err[-2000:]
     # Gloo prints its own lines on stdout; only process 0 reports the run.
     assert outputs[0][0].splitlines()[-1].startswith("step 6: loss ") and "step 6" not in outputs[1][0]
-    losses = [r["loss"] for r in read_metrics(tmp_path / "metrics.jsonl")]
+    losses = [r["loss"] for r in read_records(tmp_path / "metrics.jsonl")[0]]
     assert losses == pytest.approx([r["loss"] for r in tiny_run["records"][:6]], rel=2e-3)
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["6"]
 
@@ -171,10 +171,10 @@ def test_a_run_killed_with_sigkill_resumes_with_one_record_per_step(tmp_path):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    killed_at = len(read_metrics(metrics))
+    killed_at = len(read_records(metrics)[0])
     assert 30 <= killed_at < 100  # flushed per record: nothing reported is lost
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
-    assert [r["step"] for r in read_metrics(metrics)] == list(range(1, 101))
+    assert [r["step"] for r in read_records(metrics)[0]] == list(range(1, 101))
 
 
 def test_ctrl_c_says_the_same_command_resumes(tmp_path):
