@@ -296,10 +296,10 @@ class _Origins:
     new_prefix: str = ""
 
     def of_old(self, path: str) -> Any:
-        return self.old.get(self.old_prefix + path) if self.old else None
+        return self.old.get(self.old_prefix + path) if self.old is not None else None
 
     def of_new(self, path: str) -> Any:
-        return self.new.get(self.new_prefix + path) if self.new else None
+        return self.new.get(self.new_prefix + path) if self.new is not None else None
 
     def inside(self, old_path: str, new_path: str) -> _Origins:
         return _Origins(self.old, self.new, self.old_prefix + old_path, self.new_prefix + new_path)

@@ -33,7 +33,7 @@ import linecache
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,25 +75,74 @@ def disabled() -> Iterator[None]:
         config._recording = saved
 
 
-def origins(tree: config.ConfigBase, root: str | os.PathLike | None = None) -> dict[str, Origin]:
+def origins(tree: config.ConfigBase, root: str | os.PathLike | None = None) -> Origins:
     """The origin of every field of ``tree``, keyed by the paths ``canonical.flatten(tree)`` writes.
 
     An item of a list or dict field has the origin of the field; a ``klass``/``fn``/``partial``
     line has where its config was created. ``root`` is the project root that file names are
-    relative to (default: found from the current directory).
+    relative to (default: found from the current directory). Looking up one path resolves
+    that path only (a diff asks for the few fields that moved); iterating resolves them all.
     """
     if not isinstance(tree, config.ConfigBase):  # only config nodes record origins
         raise TypeError(f"origins() needs a config, got {type(tree).__name__}")
     base = Path(root).resolve() if root is not None else project_root()
-    by_field: dict[str, Origin] = {}
-    _collect(tree, "", by_field, _Resolver(base))
-    out: dict[str, Origin] = {}
-    for path in canonical.flatten(tree):
-        holder = path
-        while holder not in by_field:  # inside a container or a value expanded into lines
-            holder = lines.parent(holder)
-        out[path] = by_field[holder]
-    return out
+    return Origins(tree, _Resolver(base))
+
+
+class Origins(Mapping):
+    """``{path: Origin}`` of one config tree (see :func:`origins`)."""
+
+    def __init__(self, tree: config.ConfigBase, resolve: _Resolver) -> None:
+        self._tree, self._resolve = tree, resolve
+        self._all: dict[str, Origin] | None = None
+
+    def __getitem__(self, path: str) -> Origin:
+        if self._all is not None:
+            return self._all[path]
+        try:
+            segments = paths.split(path)
+        except paths.PathError:
+            raise KeyError(path) from None
+        node, found = self._tree, None
+        for segment in segments:
+            if isinstance(node, config.ConfigBase):
+                if segment == node.target_key and segment not in node.keys():
+                    return self._resolve(node, segment)
+                if not isinstance(segment, str) or segment not in node.keys():
+                    raise KeyError(path)
+                found, node = self._resolve(node, segment), node._fields[segment]
+            elif isinstance(node, (list, tuple)) and type(node) in (list, tuple):
+                if not isinstance(segment, int) or not -len(node) <= segment < len(node):
+                    raise KeyError(path)
+                node = node[segment]
+            elif type(node) is dict:
+                if not isinstance(segment, paths.Key) or segment.key not in node:
+                    raise KeyError(path)
+                node = node[segment.key]
+            else:  # a value written as several lines (a dataclass, a partial): its field's origin
+                break
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
+
+    def _everything(self) -> dict[str, Origin]:
+        if self._all is None:
+            by_field: dict[str, Origin] = {}
+            _collect(self._tree, "", by_field, self._resolve)
+            everything = {}
+            for path in canonical.flatten(self._tree):
+                holder = path
+                while holder not in by_field:  # inside a container or a value expanded into lines
+                    holder = lines.parent(holder)
+                everything[path] = by_field[holder]
+            self._all = everything
+        return self._all
 
 
 _BRANCHES = (config.ConfigBase, list, tuple, dict)

@@ -319,3 +319,13 @@ def test_a_recipe_at_a_revision_whose_cfgdiff_predates_provenance_has_no_origins
     monkeypatch.chdir(tmp_path)
     flat = flat_at_revision("HEAD", "old")
     assert dict(flat) == {"steps": 10} and flat.origins is None
+
+
+@pytest.mark.parametrize("recipe", ["tiny_lm", "llama_7b"])
+def test_looking_up_one_path_gives_what_resolving_them_all_gives(recipe):
+    from cfgdiff.recipes import lm
+
+    tree = getattr(lm, recipe)()
+    one_by_one = {path: origins(tree)[path] for path in canonical.flatten(tree)}
+    assert one_by_one == dict(origins(tree))
+    assert origins(tree).get("model.no_such_field") is None
