@@ -21,7 +21,7 @@ import time
 
 import jax
 
-from cfgdiff.recipes import find
+from cfgdiff.registry import find
 from cfgdiff.train.sample import generate, generate_uncached
 
 
