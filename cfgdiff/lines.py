@@ -69,7 +69,11 @@ class Lines:
         """The value at ``path``, whose line reads ``text`` after the ``: ``."""
         if self._values is not None:
             return self._values[path]
-        return parse_value(text) if text else Raw("")
+        try:
+            return parse_value(text) if text else Raw("")
+        except limits.LimitError:  # an integer past the limit: the exact reader names FILE:LINE
+            self.raise_malformed()
+            raise
 
     def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[int, int]]:
         lines = self.lines
@@ -159,8 +163,6 @@ def _content_lines(text: str) -> list[str] | None:
     # sides share are checked in full only when nothing differs (see check_unchanged).
     if not all(": " in line for line in content[:: max(1, len(content) // 500)]):
         return None
-    if content and max(map(len, content)) > limits.MAX_INT_DIGITS:
-        return None  # perhaps an integer past the limit: the exact reader checks the value
     return content
 
 
