@@ -351,10 +351,11 @@ def dump(value: Any, file: str | os.PathLike, header: str | None = None) -> None
     write_text_atomic(file, dumps(value, header))
 
 
-def write_text_atomic(file: str | os.PathLike, text: str) -> None:
+def write_text_atomic(file: str | os.PathLike, text: str, mode: int | None = None) -> None:
     """Write ``text`` to a temporary file beside ``file``, then rename it over ``file``.
 
-    A crash mid-write leaves the old file (or none), never a truncated one.
+    A crash mid-write leaves the old file (or none), never a truncated one. ``mode`` is the
+    file's permissions (default: those of the file it replaces, else the usual ones).
     """
     import tempfile  # here, not at the top: reading and diffing never write
 
@@ -365,7 +366,7 @@ def write_text_atomic(file: str | os.PathLike, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(file))  # mkstemp makes 0600; the file should look like any other
+        os.chmod(tmp, _mode_for(file) if mode is None else mode)  # mkstemp makes 0600
         os.replace(tmp, file)
     except BaseException:
         try:

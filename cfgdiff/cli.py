@@ -161,7 +161,8 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
         if not files:
             return
         more = f" and {len(files) - 1} more" if len(files) > 1 else ""
-        click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking all {len(registry)} recipes")
+        every = f"all {len(registry)} recipes" if len(registry) != 1 else "its 1 recipe"
+        click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking {every}")
     report = golden.check(registry, recipes)
     colored = use_color(color) and fmt in ("text", "stat")
     changes = golden.changeset(report)

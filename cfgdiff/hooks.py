@@ -8,10 +8,10 @@ package, where the repository's files are not around.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from cfgdiff import git
+from cfgdiff.canonical import write_text_atomic
 from cfgdiff.errors import CfgdiffError
 from cfgdiff.registry import Registry
 
@@ -53,8 +53,7 @@ def install(start: str | os.PathLike = ".", force: bool = False) -> tuple[Path, 
         os.replace(hook, hook.with_name("pre-commit.before-cfgdiff"))
         what = "replaced"
     hooks_dir.mkdir(parents=True, exist_ok=True)
-    hook.write_text(PRE_COMMIT_SCRIPT, encoding="utf-8")
-    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    write_text_atomic(hook, PRE_COMMIT_SCRIPT, mode=0o755)  # executable from the moment it exists
     return hook, what
 
 
