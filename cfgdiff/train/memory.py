@@ -50,13 +50,13 @@ def compiled_bytes(compiled: Any) -> int | None:
     return m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
 
 
-def check_fits(needed: int | None, available: int | None, what: str, device: Any) -> None:
-    """Raise :class:`DoesNotFit` when ``needed`` bytes exceed ``available``."""
+def check_fits(needed: int | None, available: int | None, what: str, device: Any, remedies: str) -> None:
+    """Raise :class:`DoesNotFit` when ``needed`` bytes exceed ``available``; ``remedies`` says what would help."""
     if needed is None or available is None or needed <= available:
         return
     raise DoesNotFit(
         f"the train step needs {gib(needed)} per device for {what}, and {device.device_kind} has {gib(available)}; "
-        f"use more devices, a smaller model or batch, model.remat=True, or 'cfgdiff run RECIPE --aot --devices N' to size it"
+        f"use {remedies}, or 'cfgdiff run RECIPE --aot --devices N' to size it"
     )
 
 

@@ -173,11 +173,14 @@ class Trainer(Configurable):
         if self._compiled is None:
             device = self.mesh.local_devices[0]
             available = memory.device_memory(device)
-            memory.check_fits(memory.shard_bytes(self.abstract_state()), available, "parameters and optimizer state alone", device)
+            state = memory.shard_bytes(self.abstract_state())
+            # Only the sharding of the state shrinks the state; activations also shrink with the batch and remat.
+            memory.check_fits(state, available, "parameters and optimizer state alone", device, "more devices or a smaller model")
             t0 = time.perf_counter()
             compiled = self.lower_train_step().compile()
             compile_s = time.perf_counter() - t0
-            memory.check_fits(memory.compiled_bytes(compiled), available, "state, batch and activations (XLA's memory analysis)", device)
+            remedies = "more devices, a smaller model or batch" + ("" if self.cfg.model.remat else ", model.remat=True")
+            memory.check_fits(memory.compiled_bytes(compiled), available, "state, batch and activations (XLA's memory analysis)", device, remedies)
             self._compiled = (compiled, compile_s)
         return self._compiled
 
