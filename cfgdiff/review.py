@@ -62,6 +62,7 @@ class Review:
     errors: list[str]
     head: str = ""
     blob_url: str | None = None  # files at ``head`` on GitHub/GitLab: origins link there
+    dirty: bool = False  # the working tree has changes not committed (the recipes are built from it)
 
     def by_status(self, status: str) -> list[RecipeReview]:
         """The recipes with this status."""
@@ -108,6 +109,7 @@ def review(base: str | None = None, start: str = ".") -> Review:
     base = base or _upstream(root) or "main"
     merge_base = git.output(root, "merge-base", base, "HEAD", what=f"no merge base with {base!r} (is it a branch or revision here? use --base REV)")
     head = git.output(root, "rev-parse", "HEAD")
+    dirty = bool(git.output(root, "status", "--porcelain", "--untracked-files=no"))
     golden_rel = registry.golden_dir.resolve().relative_to(toplevel).as_posix()
     before = _golden_files_at(root, merge_base, golden_rel)
 
@@ -142,7 +144,7 @@ def review(base: str | None = None, start: str = ".") -> Review:
             item.problems += _slips(item, registry)
     project = registry.root.resolve().relative_to(toplevel).as_posix()
     blob = _blob_url(root, head, "" if project == "." else project + "/")
-    return Review(base, merge_base, list(reviews.values()), [str(e) for e in registry.errors], head, blob)
+    return Review(base, merge_base, list(reviews.values()), [str(e) for e in registry.errors], head, blob, dirty)
 
 
 def _build_at_base(reviews: dict[str, RecipeReview], names: list[str], merge_base: str, start: str) -> None:
@@ -248,7 +250,11 @@ def changeset(result: Review) -> ChangeSet:
         elif item.status == "removed":
             recipes.append(RecipeChange(item.name, "removed", f"recipe {item.name}: removed"))
     title = f"cfgdiff review: against {result.base} (merge base {result.merge_base[:10]})"
+    if result.dirty:
+        title += ", with uncommitted changes"
     context = {"base": result.base, "merge_base": result.merge_base, "head": result.head}
+    if result.dirty:
+        context["worktree"] = "uncommitted changes"
     if result.blob_url:
         context["blob_url"] = result.blob_url
     changes = ChangeSet(title, recipes, problems=result.problems, tally=result.tally(), context=context, verb="changed")

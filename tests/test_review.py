@@ -160,3 +160,13 @@ def test_golden_files_left_behind_by_several_recipes_are_said_once():
     recipes = [RecipeReview(name, "changed", golden_left_behind=True) for name in ("a", "b")]
     result = Review("main", "0" * 40, recipes, [])
     assert result.problems == [Problem("error", "2 recipes changed but their golden files did not (a, b)", "cfgdiff golden update a b")]
+
+
+def test_review_says_when_it_reviews_uncommitted_changes(branch):
+    clean = CliRunner().invoke(main, ["review", "--base", "main", "--format", "json"])
+    assert "worktree" not in json.loads(clean.output)["context"]
+    _edit(branch, "momentum=0.9", "momentum=0.95")
+    result = CliRunner().invoke(main, ["review", "--base", "main"])
+    assert result.output.splitlines()[0].endswith(", with uncommitted changes")
+    markdown = CliRunner().invoke(main, ["review", "--base", "main", "--format", "markdown"]).output
+    assert "with uncommitted changes" in markdown

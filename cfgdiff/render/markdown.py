@@ -302,7 +302,7 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
     if ctx.get("base"):
         where.append(f"against {md_code(ctx['base'])} (merge base {md_code(ctx.get('merge_base', '')[:10])})")
     if ctx.get("head"):
-        where.append(f"for commit {md_code(ctx['head'][:10])}")
+        where.append(f"for commit {md_code(ctx['head'][:10])}" + (f" with {md_text(ctx['worktree'])}" if ctx.get("worktree") else ""))
     lead = [f"**{md_text(changes.tally + labels_tally(changes_diffs(changes)))}**"] if changes.tally else []
     if where:
         lead.append(" ".join(where) + ".")
