@@ -266,11 +266,7 @@ def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[st
     unknown = set(settings) - set(SETTINGS_KEYS)
     if unknown:
         raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: {', '.join(SETTINGS_KEYS)}")
-    modules = settings.get("recipes", [])
-    if isinstance(modules, str):
-        modules = [modules]
-    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
-        raise RecipeError(f"{where} recipes must be a list of module names, like recipes = [\"myproject.recipes\"]")
+    modules = _module_list(pyproject, settings, "recipes", "myproject.recipes")
     golden = settings.get("golden_dir", DEFAULT_GOLDEN_DIR)
     if not isinstance(golden, str) or not golden or os.path.isabs(golden):
         raise RecipeError(f"{where} golden_dir must be a folder relative to the project, like \"golden_configs\"")
@@ -283,11 +279,16 @@ def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[st
 
 def impact_modules(pyproject: Path, settings: Mapping[str, Any]) -> tuple[str, ...]:
     """``[tool.cfgdiff] impact``: modules registering impact figures (see :mod:`cfgdiff.impact`)."""
-    modules = settings.get("impact", [])
+    return _module_list(pyproject, settings, "impact", "myproject.impacts")
+
+
+def _module_list(pyproject: Path, settings: Mapping[str, Any], key: str, example: str) -> tuple[str, ...]:
+    """``[tool.cfgdiff] KEY``: a module name or a list of them; RecipeError naming the key otherwise."""
+    modules = settings.get(key, [])
     if isinstance(modules, str):
         modules = [modules]
     if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
-        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] impact must be a list of module names, like impact = [\"myproject.impacts\"]")
+        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] {key} must be a list of module names, like {key} = [\"{example}\"]")
     return tuple(modules)
 
 
