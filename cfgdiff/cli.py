@@ -147,15 +147,12 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
     Exit codes: 0 all match, 1 a golden file differs, is missing or is stale (with
     --fail-on: a change carries one of the labels), 2 trouble.
     """
-    from cfgdiff import golden, hooks, impact, render
-    from cfgdiff.labels import Labeler
+    from cfgdiff import golden, hooks, render
     from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
-    labeler = Labeler.for_project(registry.root)
-    labeler.check(fail_on)
-    impact.load_project(registry.root)
+    labeler = _project_labeler(registry.root, fail_on)
     if staged:
         files = hooks.staged_recipe_files(registry)
         if not files:
@@ -210,18 +207,26 @@ def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tupl
     Exit codes: 0 the review was made (with --fail-on: and no change carries one of the
     labels), 1 with --fail-on, a change carries one of them, 2 trouble.
     """
-    from cfgdiff import impact, render, review
-    from cfgdiff.labels import Labeler
+    from cfgdiff import render, review
 
-    labeler = Labeler.for_project(".")
-    labeler.check(fail_on)
-    impact.load_project(".")
+    labeler = _project_labeler(".", fail_on)
     colored = use_color(color) and fmt in ("text", "stat")
     changes = review.changeset(review.review(base))
     labeler.annotate_changes(changes)
     click.echo(render.write_changes(changes, fmt, color=colored, marker=review.MARKER), nl=False, color=colored)
     if fail_on:
         ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
+
+
+def _project_labeler(start: str | os.PathLike, fail_on: tuple[str, ...]) -> Labeler:
+    """The project's label rules (``--fail-on`` checked against them), its impact modules loaded."""
+    from cfgdiff import impact
+    from cfgdiff.labels import Labeler
+
+    labeler = Labeler.for_project(start)
+    labeler.check(fail_on)
+    impact.load_project(start)
+    return labeler
 
 
 def _labelled(changes: ChangeSet, labeler: Labeler, fail_on: tuple[str, ...]) -> bool:
@@ -436,17 +441,14 @@ def diff_command(
     OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different
     (with --fail-on: a change carries one of the labels); 2: trouble.
     """
-    from cfgdiff import impact, sources
+    from cfgdiff import sources
     from cfgdiff.diff import diff
-    from cfgdiff.labels import Labeler
 
     if stat and fmt != "text":
         raise click.UsageError("--stat prints text; leave out --format")
     if title and fmt != "markdown":
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
-    labeler = Labeler.for_project(".")
-    labeler.check(fail_on)
-    impact.load_project(".")
+    labeler = _project_labeler(".", fail_on)
     result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
     if not quiet:
         from cfgdiff import render

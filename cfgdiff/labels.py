@@ -16,6 +16,7 @@ run whose config changed a ``breaks-checkpoint`` field.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from cfgdiff.changes import ChangeSet
@@ -129,11 +130,7 @@ def touched_paths(d: Diff) -> list[str]:
 
 def label_counts(found: Iterable[tuple[str, ...]]) -> dict[str, int]:
     """How many of ``found`` (each a field's labels) carry each label, most first."""
-    counts: dict[str, int] = {}
-    for labels in found:
-        for label in labels:
-            counts[label] = counts.get(label, 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+    return dict(Counter(label for labels in found for label in labels).most_common())
 
 
 def diff_label_counts(d: Diff) -> dict[str, int]:
