@@ -118,26 +118,21 @@ def compare(
     first_config = next(configs, None)
     if first_config is None:
         raise CompareError("nothing to compare")
-    first = _lines(first_config, labels[0])
+    first = Lines.of(first_config, labels[0])
     first_texts: dict[str, str] = {}  # the first config's text at each path another config differs on
     others: list[_Other] = []
     sources = [first.source]
     for config, label in zip(configs, labels[1:]):
-        side = _lines(config, label)
+        side = Lines.of(config, label)
         sources.append(side.source)
         gone, new = lines.only(first.lines, side.lines)  # (``only`` is the --only prefix here)
-        own = _split(new, side)
+        own = side.fields(new)
         for path in own:  # a second line giving the same path is a malformed file
             if side.count_path(path) != 1:
                 side.raise_malformed()
-        lacks = set()
-        for line in gone:
-            path, sep, text = line.partition(": ")
-            if not sep:
-                path = line[:-1]  # AXLearn's ``path:``
-            first_texts[path] = text
-            lacks.add(path)
-        others.append(_Other(own, lacks, config if isinstance(config, FlatConfig) else None))
+        lacks = first.fields(gone)
+        first_texts.update(lacks)
+        others.append(_Other(own, set(lacks), config if isinstance(config, FlatConfig) else None))
     if len(others) + 1 != len(labels):
         raise ValueError("one label per config")
     paths = set(first_texts).union(*(other.own for other in others))
@@ -188,29 +183,6 @@ def _value(exact: FlatConfig | None, path: str, text: str | None) -> Any:
     if exact is not None:
         return exact[path]
     return parse_value(text) if text else Raw("")
-
-
-def _lines(config: Text | FlatConfig | str, label: str) -> Lines:
-    if isinstance(config, FlatConfig):
-        return Lines.from_flat(config)
-    if isinstance(config, Text):
-        return Lines.from_text(config.text, config.source)
-    return Lines.from_text(config, label)
-
-
-def _split(lines: Iterable[str], side: Lines) -> dict[str, str]:
-    """``{path: value text}`` of a config's own lines; a path given twice is a malformed file."""
-    out: dict[str, str] = {}
-    for line in lines:
-        path, sep, text = line.partition(": ")
-        if not sep:
-            if not line.endswith(":"):
-                side.raise_malformed()
-            path = line[:-1]  # AXLearn's ``path:``
-        if not path or path in out:
-            side.raise_malformed()
-        out[path] = text
-    return out
 
 
 # -- reading SOURCE arguments ----------------------------------------------------------

@@ -266,8 +266,8 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     selects nothing on either side. With ``impact``, ``Diff.impact`` lists the figures
     (:mod:`cfgdiff.impact`) that moved between the whole configs, filters aside.
     """
-    old_side = _lines_of(old, "<old>")
-    new_side = _lines_of(new, "<new>")
+    old_side = Lines.of(old, "<old>")
+    new_side = Lines.of(new, "<new>")
     whole = (old_side, new_side)
     keep = path_filter(ignore=ignore, only=only)
     if keep is not None:
@@ -335,37 +335,10 @@ def _glob_regex(glob: str) -> str:
     return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in glob)
 
 
-def _lines_of(value: ConfigLike, default_source: str) -> Lines:
-    if isinstance(value, FlatConfig):
-        return Lines.from_flat(value)
-    if isinstance(value, Text):
-        return Lines.from_text(value.text, value.source)
-    if isinstance(value, str):
-        return Lines.from_text(value, default_source)
-    if isinstance(value, os.PathLike):
-        with open(value, encoding="utf-8") as f:
-            return Lines.from_text(f.read(), os.fspath(value))
-    canonical._register_optional_types()
-    return Lines.from_flat(canonical.flatten(value))
-
-
 # -- the diff --------------------------------------------------------------------------
 
 
 _ITEM = re.compile(r"\[[0-9]+\]\Z")  # a list item: the path ends in an index
-
-
-def _split(lines: Iterable[str], side: Lines) -> dict[str, str]:
-    """``{path: value text}`` of differing lines; a path given twice is a malformed file."""
-    out: dict[str, str] = {}
-    for line in lines:
-        path, sep, text = line.partition(": ")
-        if not sep and line.endswith(":"):
-            path = line[:-1]
-        if (not sep and path == line) or path in out or not path or path != path.strip():
-            side.raise_malformed()
-        out[path] = text
-    return out
 
 
 def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
@@ -374,8 +347,8 @@ def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
     if not only_old and not only_new:
         check_unchanged(old, new)
         return result
-    rem = _split(only_old, old)
-    add = _split(only_new, new)
+    rem = old.fields(only_old)
+    add = new.fields(only_new)
     # A differing path that also stands on a line both sides share is given twice.
     for path in rem:
         if new.count_path(path) != (path in add):

@@ -10,11 +10,12 @@ regular expression (:func:`prefixes` and friends).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from cfgdiff import canonical, limits, paths
-from cfgdiff.canonical import FlatConfig, ParseError, Raw, format_value, parse_value
+from cfgdiff.canonical import FlatConfig, ParseError, Raw, Text, format_value, parse_value
 
 
 # -- one config's lines ----------------------------------------------------------------
@@ -49,6 +50,22 @@ class Lines:
         return cls(lines, source, text=text, presorted=True)
 
     @classmethod
+    def of(cls, value: Any, default_source: str) -> Lines:
+        """The lines of a :class:`FlatConfig`, a :class:`Text`, canonical text as a ``str``
+        (labelled ``default_source``), a file as an ``os.PathLike``, or a config tree."""
+        if isinstance(value, FlatConfig):
+            return cls.from_flat(value)
+        if isinstance(value, Text):
+            return cls.from_text(value.text, value.source)
+        if isinstance(value, str):
+            return cls.from_text(value, default_source)
+        if isinstance(value, os.PathLike):
+            with open(value, encoding="utf-8") as f:
+                return cls.from_text(f.read(), os.fspath(value))
+        canonical._register_optional_types()
+        return cls.from_flat(canonical.flatten(value))
+
+    @classmethod
     def from_flat(cls, flat: FlatConfig) -> Lines:
         """The lines of a FlatConfig, keeping its exact values."""
         lines = [f"{path}: {format_value(value)}" for path, value in flat.items()]
@@ -64,6 +81,19 @@ class Lines:
         n = len(prefix)
         values = None if self._values is None else _Prefixed(self._values, prefix)
         return Lines([line[n:] for line in self.range(prefix)], self.source, values)
+
+    def fields(self, lines: Iterable[str]) -> dict[str, str]:
+        """``{path: value text}`` of some of these lines (those that differ); a line that is not
+        ``path: value``, or a path given twice, is a malformed file (:meth:`raise_malformed`)."""
+        out: dict[str, str] = {}
+        for line in lines:
+            path, sep, text = line.partition(": ")
+            if not sep and line.endswith(":"):
+                path = line[:-1]  # AXLearn's ``path:`` (an empty value)
+            if (not sep and path == line) or path in out or not path or path != path.strip():
+                self.raise_malformed()
+            out[path] = text
+        return out
 
     def value(self, path: str, text: str) -> Any:
         """The value at ``path``, whose line reads ``text`` after the ``: ``."""
