@@ -2,8 +2,8 @@
 
 The diff is keyed by path and works on canonical lines (``path: value``,
 :mod:`cfgdiff.lines`): two files are compared as sorted lists of lines, so only the few
-lines that differ are ever parsed, and the work is linear in the number of fields (a sort
-of each side, done in C and nearly free on sorted files, is the only exception). On top
+lines that differ are ever parsed, and the work is linear in the number of fields (the
+one sort of the lines both sides share, done in C, is the only exception). On top
 of the per-field facts it recovers the structure a reviewer thinks in:
 
 * **Targets.** A changed ``klass``/``fn``/``partial`` line groups every difference under
@@ -31,7 +31,7 @@ from typing import Any, Union
 from cfgdiff import canonical
 from cfgdiff.canonical import FlatConfig, Raw, Text, values_equal
 from cfgdiff.errors import CfgdiffError
-from cfgdiff.lines import Lines, check_unchanged, is_under, last_segment, only, parent, path_of, prefixes, sort_key
+from cfgdiff.lines import Lines, check_unchanged, differing, is_under, last_segment, pair, parent, path_of, prefixes, sort_key
 
 #: The field that names a node's target (AXLearn's ``klass``/``fn``; ours for partials).
 TARGET_KEYS = ("klass", "fn", "partial")
@@ -266,8 +266,7 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     selects nothing on either side. With ``impact``, ``Diff.impact`` lists the figures
     (:mod:`cfgdiff.impact`) that moved between the whole configs, filters aside.
     """
-    old_side = Lines.of(old, "<old>")
-    new_side = Lines.of(new, "<new>")
+    old_side, new_side = pair(old, new)
     whole = (old_side, new_side)
     keep = path_filter(ignore=ignore, only=only)
     if keep is not None:
@@ -342,8 +341,8 @@ _ITEM = re.compile(r"\[[0-9]+\]\Z")  # a list item: the path ends in an index
 
 
 def _diff_sides(old: Lines, new: Lines, origins: _Origins) -> Diff:
-    only_old, only_new = only(old.lines, new.lines)
-    result = Diff(unchanged=len(old.lines) - len(only_old), old_source=old.source, new_source=new.source)
+    only_old, only_new = differing(old, new)
+    result = Diff(unchanged=len(old) - len(only_old), old_source=old.source, new_source=new.source)
     if not only_old and not only_new:
         check_unchanged(old, new)
         return result

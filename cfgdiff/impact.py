@@ -20,7 +20,6 @@ lists its impact modules in ``[tool.cfgdiff] impact = ["myproject.impacts"]``
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import importlib
 import math
@@ -193,17 +192,15 @@ class LinesView(Mapping[str, Any]):
         self._lines = lines
 
     def __getitem__(self, path: str) -> Any:
-        lines, key = self._lines.lines, path + ": "
-        i = bisect.bisect_left(lines, key)
-        if i == len(lines) or not lines[i].startswith(key) or (i + 1 < len(lines) and lines[i + 1].startswith(key)):
+        if self._lines.count_path(path) != 1:
             raise KeyError(path)  # absent, or given twice (malformed: no figure from it)
-        return self._lines.value(path, lines[i][len(key) :])
+        return self._lines.value(path, self._lines.text_at(path))
 
     def __iter__(self) -> Iterator[str]:
         return (line.partition(": ")[0] for line in self._lines.lines)
 
     def __len__(self) -> int:
-        return len(self._lines.lines)
+        return len(self._lines)
 
 
 # -- formatting ------------------------------------------------------------------------

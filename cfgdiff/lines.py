@@ -2,9 +2,10 @@
 
 The diff works on lines rather than parsed values: two files are compared as sorted lists
 of lines, so equal lines are never parsed, and a subtree is a run of the sorted lines
-(bisect, no scan). This module reads text into :class:`Lines` as cheaply as it can, finds
-the lines only one side has (:func:`only`), and splits paths into segments without a
-regular expression (:func:`prefixes` and friends).
+(bisect, no scan). This module reads text into :class:`Lines` as cheaply as it can (two
+versions of one config are compared chunk by chunk first, :func:`pair`), finds the lines
+only one side has (:func:`only`), and splits paths into segments without a regular
+expression (:func:`prefixes` and friends).
 """
 
 from __future__ import annotations
@@ -28,21 +29,38 @@ class Lines:
     exact values where the side came from a FlatConfig, else values are parsed on demand.
     Subtree lookups bisect the sorted lines: the lines under ``p`` are those starting
     with ``p.``, ``p[``, ``p/`` or ``p: ``, each a contiguous run.
+
+    Two sides read by :func:`pair` hold the lines they have in common as one ``shared``
+    list, split and sorted once; each side's own lines are the rest. Lookups search both.
     """
 
     def __init__(self, lines: list[str], source: str, values: Mapping[str, Any] | None = None, text: str | None = None,
-                 *, presorted: bool = False):
+                 *, presorted: bool = False, shared: list[str] | None = None):
         if not presorted:  # sorting sorted lines still compares every neighbour: 30 ms for 500,000
             lines.sort()
-        self.lines = lines
+        self.own = lines
+        self.shared = shared
         self.source = source
         self._values = values
         self._text = text
+        self._all: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        """All the lines, sorted (merged on first use when some are shared)."""
+        if self.shared is None:
+            return self.own
+        if self._all is None:
+            self._all = sorted(self.shared + self.own)  # two sorted runs: one merge
+        return self._all
+
+    def __len__(self) -> int:
+        return len(self.own) + (len(self.shared) if self.shared is not None else 0)
 
     @classmethod
     def from_text(cls, text: str, source: str) -> Lines:
-        """Read canonical text, checking it only as far as is cheap (see :func:`_content_lines`)."""
-        lines = _content_lines(text)
+        """Read canonical text, checking it only as far as is cheap (see :func:`_content`)."""
+        lines = _content(text.split("\n")) if _plain(text) else None
         if lines is None:
             # Something unusual: the exact reader normalises the lines or raises
             # ParseError with the line number.
@@ -55,13 +73,9 @@ class Lines:
         (labelled ``default_source``), a file as an ``os.PathLike``, or a config tree."""
         if isinstance(value, FlatConfig):
             return cls.from_flat(value)
-        if isinstance(value, Text):
-            return cls.from_text(value.text, value.source)
-        if isinstance(value, str):
-            return cls.from_text(value, default_source)
-        if isinstance(value, os.PathLike):
-            with open(value, encoding="utf-8") as f:
-                return cls.from_text(f.read(), os.fspath(value))
+        text = _text_of(value, default_source)
+        if text is not None:
+            return cls.from_text(*text)
         canonical._register_optional_types()
         return cls.from_flat(canonical.flatten(value))
 
@@ -105,38 +119,41 @@ class Lines:
             self.raise_malformed()
             raise
 
-    def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[int, int]]:
-        lines = self.lines
+    def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[list[str], int, int]]:
         spans = []
         bare = prefix + ":"  # AXLearn writes an empty value as ``path:``
-        i = bisect.bisect_left(lines, bare)
-        if i < len(lines) and lines[i] == bare:
-            spans.append((i, i + 1))
-        for sep in seps:
-            start = prefix + sep
-            end = start[:-1] + chr(ord(start[-1]) + 1)
-            i = bisect.bisect_left(lines, start)
-            j = bisect.bisect_left(lines, end, i)
-            if j > i:
-                spans.append((i, j))
+        for lines in (self.own,) if self.shared is None else (self.shared, self.own):
+            i = bisect.bisect_left(lines, bare)
+            if i < len(lines) and lines[i] == bare:
+                spans.append((lines, i, i + 1))
+            for sep in seps:
+                start = prefix + sep
+                end = start[:-1] + chr(ord(start[-1]) + 1)
+                i = bisect.bisect_left(lines, start)
+                j = bisect.bisect_left(lines, end, i)
+                if j > i:
+                    spans.append((lines, i, j))
         return spans
 
     def range(self, prefix: str) -> list[str]:
         """The lines at ``prefix`` and under it, sorted."""
-        return [line for i, j in self._spans(prefix) for line in self.lines[i:j]]
+        found = [line for lines, i, j in self._spans(prefix) for line in lines[i:j]]
+        if self.shared is not None:
+            found.sort()
+        return found
 
     def size(self, prefix: str) -> int:
         """How many fields stand at or under ``prefix``."""
-        return sum(j - i for i, j in self._spans(prefix))
+        return sum(j - i for _, i, j in self._spans(prefix))
 
     def count_path(self, path: str) -> int:
         """How many lines give exactly ``path`` (more than one is a malformed file)."""
-        return sum(j - i for i, j in self._spans(path, (": ",)))
+        return sum(j - i for _, i, j in self._spans(path, (": ",)))
 
     def text_at(self, path: str) -> str:
         """The value text of the one line that gives ``path`` ('' for a ``path:`` line)."""
-        ((i, _),) = self._spans(path, (": ",))
-        return self.lines[i].partition(": ")[2]
+        ((lines, i, _),) = self._spans(path, (": ",))
+        return lines[i].partition(": ")[2]
 
     def raise_malformed(self) -> None:
         """Report a malformed line (or a path given twice) found while diffing, with its line number."""
@@ -162,12 +179,29 @@ class _Prefixed(Mapping):
         return sum(1 for _ in self)
 
 
+def _text_of(value: Any, default_source: str) -> tuple[str, str] | None:
+    """``(text, source)`` of a Text, a str or a file; None for a config."""
+    if isinstance(value, Text):
+        return value.text, value.source
+    if isinstance(value, str):
+        return value, default_source
+    if isinstance(value, os.PathLike):
+        with open(value, "rb") as f:  # decoded whole: faster than a text-mode read, same errors
+            return f.read().decode("utf-8"), os.fspath(value)
+    return None
+
+
 _LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e"
 
 
-def _content_lines(text: str) -> list[str] | None:
-    """The ``path: value`` lines of canonical text, sorted; None when the text needs the
-    exact reader (unusual line breaks, indented or whitespace-only lines, AXLearn's
+def _plain(text: str) -> bool:
+    """Whether ``text`` is ASCII and breaks lines only at ``\\n`` (else the exact reader reads it)."""
+    return text.isascii() and not any(c in text for c in _LINE_BREAKS)
+
+
+def _content(lines: list[str]) -> list[str] | None:
+    """The ``path: value`` lines among ``lines`` (of plain text), sorted in place; None
+    when the text needs the exact reader (indented or whitespace-only lines, AXLearn's
     ``=====`` section lines, or anything the checks below find wrong).
 
     Sorting does the filtering without a Python loop: blank and indented lines sort
@@ -175,9 +209,6 @@ def _content_lines(text: str) -> list[str] | None:
     Lines that both sides share are counted and compared as text, never parsed; every
     differing line is checked.
     """
-    if not text.isascii() or any(c in text for c in _LINE_BREAKS):
-        return None
-    lines = text.split("\n")
     lines.sort()
     low = bisect.bisect_left(lines, "!")
     if any(lines[:low]):  # not just empty lines: whitespace, or an indented path
@@ -186,14 +217,13 @@ def _content_lines(text: str) -> list[str] | None:
     hash_end = bisect.bisect_left(lines, "$", hash_start)
     del lines[hash_start:hash_end]  # in place: a copy of 500,000 lines costs more than the diff
     del lines[:low]
-    content = lines
-    if bisect.bisect_left(content, ">") > bisect.bisect_left(content, "="):
+    if bisect.bisect_left(lines, ">") > bisect.bisect_left(lines, "="):
         return None  # section lines scope the paths after them: only the exact reader knows
     # A sample catches text that is not canonical at all, at a negligible cost; lines both
     # sides share are checked in full only when nothing differs (see check_unchanged).
-    if not all(": " in line for line in content[:: max(1, len(content) // 500)]):
+    if not all(": " in line for line in lines[:: max(1, len(lines) // 500)]):
         return None
-    return content
+    return lines
 
 
 def check_unchanged(old: Lines, new: Lines) -> None:
@@ -212,6 +242,124 @@ def _exact_lines(text: str, source: str) -> list[str]:
     """Validate text line by line exactly as ``canonical.loads`` does; return normalised lines."""
     canonical.loads(text, source)
     return canonical.field_lines(text)
+
+
+# -- two sides: the lines they share ---------------------------------------------------
+
+#: Texts are compared in chunks of about this many characters (whole lines).
+_CHUNK = 16_384
+#: How often :func:`_align` may search the whole rest of the new text for an anchor line.
+_MAX_SCANS = 8
+
+
+def pair(old: Any, new: Any) -> tuple[Lines, Lines]:
+    """The lines of two sides (anything :meth:`Lines.of` takes) for a diff.
+
+    Two texts are compared chunk by chunk first: the chunks they have in common are split
+    into lines and sorted once, as ``shared``, and only the chunks around a difference
+    become each side's own lines. Two versions of a 45,000-field config that differ in a
+    few fields thus cost one split, not two, and :func:`differing` merges a few lines.
+    """
+    old_text, new_text = _text_of(old, "<old>"), _text_of(new, "<new>")
+    if old_text is None or new_text is None or not (_plain(old_text[0]) and new_text[0].isascii()):
+        old_side = Lines.from_text(*old_text) if old_text is not None else Lines.of(old, "<old>")
+        new_side = Lines.from_text(*new_text) if new_text is not None else Lines.of(new, "<new>")
+        return old_side, new_side
+    (a, old_source), (b, new_source) = old_text, new_text
+    shared, old_rest, new_rest = _align(a, b)
+    shared_lines = _content(shared)
+    old_lines = _content("".join(old_rest).split("\n"))
+    new_rest_text = "".join(new_rest)
+    new_lines = _content(new_rest_text.split("\n")) if _plain(new_rest_text) else None
+    if shared_lines is None or old_lines is None or new_lines is None:
+        return Lines.from_text(a, old_source), Lines.from_text(b, new_source)
+    return (Lines(old_lines, old_source, text=a, presorted=True, shared=shared_lines),
+            Lines(new_lines, new_source, text=b, presorted=True, shared=shared_lines))
+
+
+def differing(old: Lines, new: Lines) -> tuple[list[str], list[str]]:
+    """The lines only ``old`` has and the lines only ``new`` has (see :func:`only`)."""
+    if old.shared is not None and old.shared is new.shared:
+        return only(old.own, new.own)
+    return only(old.lines, new.lines)
+
+
+def _align(old: str, new: str) -> tuple[list[str], list[str], list[str]]:
+    """Cut two plain texts into whole lines found in both, in the same order, and the rest.
+
+    Returns the shared lines (unsorted, blank lines included) and the other chunks of
+    each text. Any cut is correct: a shared line stands on both sides, so the lines only
+    one side has are all in the rests. Finding long shared runs only needs the texts to
+    keep their order, as two versions of a config do: each chunk of ``old`` is looked for
+    where the line after it (the anchor) says it is in ``new``.
+    """
+    shared: list[str] = []
+    old_rest: list[str] = []
+    new_rest: list[str] = []
+    x = y = scans = 0
+    n, m = len(old), len(new)
+    while x < n and y < m:
+        nx = x
+        while True:
+            nx = old.find("\n", nx + _CHUNK) + 1
+            end = old.find("\n", nx) + 1 if nx else 0
+            if not end:  # no whole line left to anchor on: the rest is one chunk
+                nx, ny = n, m
+                break
+            anchor = old[nx:end]
+            ny = y + (nx - x)  # where the anchor stands if nothing before it changed length
+            if new.startswith(anchor, ny) and new[ny - 1] == "\n":
+                break
+            found = new.find("\n" + anchor, max(y - 1, 0), ny + 4 * _CHUNK)
+            if found < 0 and scans < _MAX_SCANS:
+                scans += 1
+                found = new.find("\n" + anchor, max(y - 1, 0))
+            if found >= 0:
+                ny = found + 1
+                break
+            if scans >= _MAX_SCANS:
+                nx, ny = n, m
+                break
+        chunk = old[x:nx]
+        if nx - x == ny - y and new.startswith(chunk, y):
+            shared.extend(chunk.split("\n"))
+        else:
+            other = new[y:ny]
+            head, tail = _common_lines(chunk, other)
+            shared.extend(chunk[:head].split("\n"))
+            shared.extend(chunk[len(chunk) - tail :].split("\n"))
+            old_rest.append(chunk[head : len(chunk) - tail])
+            new_rest.append(other[head : len(other) - tail])
+        x, y = nx, ny
+    old_rest.append(old[x:])
+    new_rest.append(new[y:])
+    return shared, old_rest, new_rest
+
+
+def _common_lines(a: str, b: str) -> tuple[int, int]:
+    """How many characters of whole lines ``a`` and ``b`` start with and end with alike
+    (not overlapping); both end at a line end or at the end of their text."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:  # a[:lo] == b[:lo]; halving with in-place comparisons
+        mid = (lo + hi + 1) // 2
+        if a.startswith(b[lo:mid], lo):
+            lo = mid
+        else:
+            hi = mid - 1
+    head = a.rfind("\n", 0, lo) + 1
+    lo, hi = 0, min(len(a), len(b)) - head
+    while lo < hi:  # a[-lo:] == b[-lo:]
+        mid = (lo + hi + 1) // 2
+        if a.endswith(b[len(b) - mid : len(b) - lo], 0, len(a) - lo):
+            lo = mid
+        else:
+            hi = mid - 1
+    start_a, start_b = len(a) - lo, len(b) - lo
+    if (start_a == 0 or a[start_a - 1] == "\n") and (start_b == 0 or b[start_b - 1] == "\n"):
+        return head, lo
+    # Else the alike end is whole lines from the first line break inside it.
+    newline = a.find("\n", start_a)
+    return head, (len(a) - newline - 1 if newline >= 0 else 0)
 
 
 # -- path structure --------------------------------------------------------------------
