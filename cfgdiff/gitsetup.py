@@ -38,7 +38,7 @@ def textconv_command() -> str:
     """The shell command git runs as textconv: ``cfgdiff`` on PATH, else this Python."""
     if shutil.which("cfgdiff"):
         return "cfgdiff show --textconv"
-    return f"{shlex.quote(sys.executable)} -c 'from cfgdiff.cli import main; main()' show --textconv"
+    return f"{shlex.quote(sys.executable)} -m cfgdiff show --textconv"
 
 
 def default_pattern(root: Path) -> str:

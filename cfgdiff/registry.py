@@ -34,10 +34,9 @@ import inspect
 import os
 import re
 import sys
-import tomllib
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from stat import S_ISREG
 from types import ModuleType
 from typing import Any
 
@@ -246,19 +245,31 @@ def find_settings(start: str | os.PathLike = ".") -> tuple[Path | None, dict[str
         directory = directory.parent
     for candidate in (directory, *directory.parents):
         file = candidate / "pyproject.toml"
-        if not file.is_file():
-            continue
         try:
-            with open(file, "rb") as f:
-                data = tomllib.load(f)
-        except tomllib.TOMLDecodeError as e:
-            raise RecipeError(f"{_display(file)}: invalid TOML: {e}") from None
+            info = file.stat()
+        except OSError:
+            continue
+        if not S_ISREG(info.st_mode):
+            continue
+        data = _read_toml(str(file), info.st_mtime_ns, info.st_size)
         settings = data.get("tool", {}).get("cfgdiff")
         if settings is not None:
             if not isinstance(settings, dict):
                 raise RecipeError(f"{_display(file)}: [tool.cfgdiff] must be a table")
             return file, settings
     return None, {}
+
+
+@functools.lru_cache(maxsize=8)
+def _read_toml(file: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """A TOML file's contents, read once per version of it (one command asks for its settings several times)."""
+    import tomllib  # here: a diff outside any project reads no TOML
+
+    try:
+        with open(file, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"{_display(file)}: invalid TOML: {e}") from None
 
 
 def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[str, ...], str]:
@@ -393,6 +404,8 @@ def _where(e: BaseException, fallback: str) -> str:
     """``file:line`` where ``e`` was raised in project code (not in cfgdiff's machinery)."""
     if isinstance(e, SyntaxError) and e.filename:
         return f"{_display(e.filename)}:{e.lineno}"
+    import traceback  # here: only a failing recipe needs it
+
     frames = [f for f in traceback.extract_tb(e.__traceback__) if not f.filename.startswith("<")]
     frames = [f for f in frames if str(Path(f.filename).resolve()) not in _LIBRARY_FILES and "importlib" not in f.filename]
     if frames:
