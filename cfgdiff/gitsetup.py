@@ -43,12 +43,12 @@ def textconv_command() -> str:
 
 def default_pattern(root: Path) -> str:
     """``<golden_dir>/*.txt`` from ``[tool.cfgdiff]``, relative to the repository root."""
-    from cfgdiff.registry import DEFAULT_GOLDEN_DIR, find_settings
+    from cfgdiff import settings
 
-    pyproject, settings = find_settings(root)
+    pyproject, table = settings.find(root)
     if pyproject is None:
         return DEFAULT_PATTERN
-    golden = (pyproject.parent / str(settings.get("golden_dir", DEFAULT_GOLDEN_DIR))).resolve()
+    golden = (Path(pyproject).parent / str(table.get("golden_dir", settings.DEFAULT_GOLDEN_DIR))).resolve()
     try:
         return f"{golden.relative_to(root.resolve()).as_posix()}/*.txt"
     except ValueError:

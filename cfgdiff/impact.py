@@ -118,19 +118,19 @@ sys.modules[__name__].__class__ = _CallableModule
 
 def load_project(start: str | os.PathLike = ".") -> None:
     """Import the impact modules named in ``[tool.cfgdiff] impact`` of the project holding ``start``."""
-    from cfgdiff.registry import find_settings, impact_modules
+    from cfgdiff import settings
 
-    pyproject, settings = find_settings(start)
+    pyproject, table = settings.find(start)
     if pyproject is None:
         return
-    root = str(pyproject.parent)
+    root = os.path.dirname(pyproject)
     if root not in sys.path:
         sys.path.insert(0, root)
-    for module in impact_modules(pyproject, settings):
+    for module in settings.impact_modules(pyproject, table):
         try:
             importlib.import_module(module)
         except Exception as e:  # an import runs user code: one line, naming the module
-            raise ImpactError(f"impact module {module} (in {pyproject.name}): {type(e).__name__}: {e}") from e
+            raise ImpactError(f"impact module {module} (in {os.path.basename(pyproject)}): {type(e).__name__}: {e}") from e
 
 
 def target_of(fields: Fields) -> str | None:

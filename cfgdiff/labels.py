@@ -18,10 +18,13 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Diff, glob_matcher
 from cfgdiff.errors import CfgdiffError
+
+if TYPE_CHECKING:
+    from cfgdiff.changes import ChangeSet
 
 #: The label of fields whose change makes an existing checkpoint unloadable.
 BREAKS_CHECKPOINT = "breaks-checkpoint"
@@ -56,10 +59,10 @@ class Labeler:
     @classmethod
     def for_project(cls, start: str | os.PathLike = ".") -> Labeler:
         """The built-in rules, with those named in ``[tool.cfgdiff] labels`` of the project at ``start`` replacing theirs."""
-        from cfgdiff.registry import find_settings, label_rules
+        from cfgdiff import settings
 
-        pyproject, settings = find_settings(start)
-        project = label_rules(pyproject, settings) if pyproject is not None else {}
+        pyproject, table = settings.find(start)
+        project = settings.label_rules(pyproject, table) if pyproject is not None else {}
         return cls({**DEFAULT_RULES, **project})
 
     def labels_for(self, path: str) -> tuple[str, ...]:

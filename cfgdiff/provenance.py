@@ -292,11 +292,11 @@ def _qualname(obj: Any) -> str | None:
 
 def project_root(start: str | os.PathLike = ".") -> Path | None:
     """The folder of the nearest ``pyproject.toml`` with ``[tool.cfgdiff]``, else the git top level."""
-    from cfgdiff.registry import find_settings
+    from cfgdiff import settings
 
-    pyproject, _ = find_settings(start)
+    pyproject, _ = settings.find(start)
     if pyproject is not None:
-        return pyproject.parent
+        return Path(pyproject).parent
     directory = Path(start).resolve()
     return next((c for c in (directory, *directory.parents) if (c / ".git").exists()), None)
 

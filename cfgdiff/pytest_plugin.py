@@ -24,6 +24,7 @@ import pytest
 from cfgdiff import golden, impact
 from cfgdiff.labels import Labeler
 from cfgdiff.registry import RecipeError, Registry, discover
+from cfgdiff.settings import SettingsError
 from cfgdiff.render.text import render_changes
 
 _REGISTRY = pytest.StashKey[Registry]()
@@ -76,7 +77,7 @@ class GoldenFile(pytest.File):
         try:
             registry = discover(self.path.parent)
             impact.load_project(registry.root)  # the project's impact figures, as golden check shows them
-        except RecipeError as e:
+        except (RecipeError, SettingsError) as e:
             raise self.CollectError(str(e)) from None
         self.config.stash[_REGISTRY] = registry
         for error in registry.errors:  # a module that fails to import is one failing test

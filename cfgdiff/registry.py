@@ -32,24 +32,21 @@ import functools
 import importlib
 import inspect
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from stat import S_ISREG
 from types import ModuleType
 from typing import Any
 
 from cfgdiff.canonical import FlatConfig, Text, dumps, loads
 from cfgdiff.config import ConfigBase
+from cfgdiff import settings
 from cfgdiff.errors import CfgdiffError
 
 RecipeFn = Callable[[], Any]
 
 #: cfgdiff's own recipes, used when no pyproject.toml with [tool.cfgdiff] is found.
 BUILTIN_MODULES = ("cfgdiff.recipes.lm",)
-DEFAULT_GOLDEN_DIR = "golden_configs"
-SETTINGS_KEYS = ("recipes", "golden_dir", "impact", "labels")
 
 # Frames in these files are cfgdiff's machinery, not the place a recipe went wrong.
 _LIBRARY_FILES = {
@@ -191,7 +188,7 @@ class Registry(Mapping[str, Recipe]):
         """The message for a name that is not registered, with a suggestion."""
         close = difflib.get_close_matches(name, list(self._recipes), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        where = f" in {_display(self.pyproject)}" if self.pyproject else " (built-in recipes)"
+        where = f" in {settings.display(self.pyproject)}" if self.pyproject else " (built-in recipes)"
         message = f"unknown recipe {name!r}{hint}; 'cfgdiff list' shows the recipes{where}"
         if self.errors:
             message += f"; also, {self.errors[0]}"
@@ -202,15 +199,17 @@ def discover(start: str | os.PathLike = ".") -> Registry:
     """The recipes of the project containing ``start`` (see the module docstring).
 
     Puts the project root on ``sys.path`` so its recipe modules import from there.
-    Raises RecipeError for a bad ``[tool.cfgdiff]``, a bad recipe name or a name used twice.
+    Raises SettingsError for a bad ``[tool.cfgdiff]``, RecipeError for a bad recipe name or a name used twice.
     """
-    pyproject, settings = find_settings(start)
-    if pyproject is None:
+    found, table = settings.find(start)
+    pyproject = Path(found) if found is not None else None
+    if found is None:
         root = Path(start).resolve()
-        modules, golden = BUILTIN_MODULES, DEFAULT_GOLDEN_DIR
+        modules, golden = BUILTIN_MODULES, settings.DEFAULT_GOLDEN_DIR
     else:
-        root = pyproject.parent
-        modules, golden = _parse_settings(pyproject, settings)
+        settings.check(found, table)
+        root = Path(found).parent
+        modules, golden = settings.recipe_modules(found, table), settings.golden_dir(found, table)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     importlib.invalidate_caches()  # modules written since the last import (tests, generated recipes)
@@ -224,7 +223,7 @@ def discover(start: str | os.PathLike = ".") -> Registry:
         except RecipeError:
             raise
         except Exception as e:  # an import runs user code: report it, keep checking the rest
-            errors.append(RecipeError(f"recipe module {module_name}: {_describe(e)} ({_where(e, _display(pyproject))})"))
+            errors.append(RecipeError(f"recipe module {module_name}: {_describe(e)} ({_where(e, settings.display(pyproject))})"))
             continue
         for entry in module_recipes:
             _add(found, entry)
@@ -238,88 +237,6 @@ def discover(start: str | os.PathLike = ".") -> Registry:
     )
 
 
-def find_settings(start: str | os.PathLike = ".") -> tuple[Path | None, dict[str, Any]]:
-    """The nearest ``pyproject.toml`` with a ``[tool.cfgdiff]`` table, and that table."""
-    directory = Path(start).resolve()
-    if directory.is_file():
-        directory = directory.parent
-    for candidate in (directory, *directory.parents):
-        file = candidate / "pyproject.toml"
-        try:
-            info = file.stat()
-        except OSError:
-            continue
-        if not S_ISREG(info.st_mode):
-            continue
-        data = _read_toml(str(file), info.st_mtime_ns, info.st_size)
-        settings = data.get("tool", {}).get("cfgdiff")
-        if settings is not None:
-            if not isinstance(settings, dict):
-                raise RecipeError(f"{_display(file)}: [tool.cfgdiff] must be a table")
-            return file, settings
-    return None, {}
-
-
-@functools.lru_cache(maxsize=8)
-def _read_toml(file: str, mtime_ns: int, size: int) -> dict[str, Any]:
-    """A TOML file's contents, read once per version of it (one command asks for its settings several times)."""
-    import tomllib  # here: a diff outside any project reads no TOML
-
-    try:
-        with open(file, "rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise RecipeError(f"{_display(file)}: invalid TOML: {e}") from None
-
-
-def _parse_settings(pyproject: Path, settings: dict[str, Any]) -> tuple[tuple[str, ...], str]:
-    where = f"{_display(pyproject)}: [tool.cfgdiff]"
-    unknown = set(settings) - set(SETTINGS_KEYS)
-    if unknown:
-        raise RecipeError(f"{where} has unknown key {sorted(unknown)[0]!r}; known keys: {', '.join(SETTINGS_KEYS)}")
-    modules = _module_list(pyproject, settings, "recipes", "myproject.recipes")
-    golden = settings.get("golden_dir", DEFAULT_GOLDEN_DIR)
-    if not isinstance(golden, str) or not golden or os.path.isabs(golden):
-        raise RecipeError(f"{where} golden_dir must be a folder relative to the project, like \"golden_configs\"")
-    if os.path.normpath(golden).split(os.sep)[0] == "..":  # golden update would write outside the project
-        raise RecipeError(f"{where} golden_dir {golden!r} is outside the project; name a folder inside it")
-    impact_modules(pyproject, settings)
-    label_rules(pyproject, settings)
-    return tuple(modules), golden
-
-
-def impact_modules(pyproject: Path, settings: Mapping[str, Any]) -> tuple[str, ...]:
-    """``[tool.cfgdiff] impact``: modules registering impact figures (see :mod:`cfgdiff.impact`)."""
-    return _module_list(pyproject, settings, "impact", "myproject.impacts")
-
-
-def _module_list(pyproject: Path, settings: Mapping[str, Any], key: str, example: str) -> tuple[str, ...]:
-    """``[tool.cfgdiff] KEY``: a module name or a list of them; RecipeError naming the key otherwise."""
-    modules = settings.get(key, [])
-    if isinstance(modules, str):
-        modules = [modules]
-    if not isinstance(modules, list) or not all(isinstance(m, str) and _MODULE.match(m) for m in modules):
-        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] {key} must be a list of module names, like {key} = [\"{example}\"]")
-    return tuple(modules)
-
-
-def label_rules(pyproject: Path, settings: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    """``[tool.cfgdiff] labels``: ``{label: [path glob, ...]}`` (see :mod:`cfgdiff.labels`)."""
-    rules = settings.get("labels", {})
-    example = 'like labels = {"breaks-checkpoint" = ["model.*_dim"]}'
-    if not isinstance(rules, dict):
-        raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] labels must be a table of label = [path globs], {example}")
-    for label, globs in rules.items():
-        if isinstance(globs, str):
-            globs = [globs]
-        if not label or any(c.isspace() or c == "," for c in label) or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
-            raise RecipeError(f"{_display(pyproject)}: [tool.cfgdiff] labels.{label}: a label (no spaces or commas) takes a list of path globs, {example}")
-    return {label: tuple([globs] if isinstance(globs, str) else globs) for label, globs in rules.items()}
-
-
-_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-
-
 def _module_recipes(module: ModuleType) -> list[Recipe]:
     """Recipes a listed module declares: decorated in it (or its submodules), and its ``named_recipes()``."""
     prefix = module.__name__ + "."
@@ -331,7 +248,7 @@ def _module_recipes(module: ModuleType) -> list[Recipe]:
     ]
     named = getattr(module, "named_recipes", None)
     if named is not None:
-        fallback = f"{_display(getattr(module, '__file__', None) or module.__name__)}"
+        fallback = f"{settings.display(getattr(module, '__file__', None) or module.__name__)}"
         try:
             table = named()
         except Exception as e:
@@ -367,14 +284,14 @@ def check_name(name: object, location: str = "?") -> None:
 def find(name_or_ref: str, start: str | os.PathLike = ".") -> Recipe:
     """A recipe by registered name, or a ``package.module:function`` reference."""
     module_name, sep, attr = name_or_ref.partition(":")
-    if sep and _MODULE.match(module_name) and _MODULE.match(attr):
+    if sep and settings.is_module_name(module_name) and settings.is_module_name(attr):
         return _by_reference(module_name, attr, start)
     return discover(start)[name_or_ref]
 
 
 def _by_reference(module_name: str, attr: str, start: str | os.PathLike) -> Recipe:
-    pyproject, _ = find_settings(start)
-    root = str(pyproject.parent if pyproject else Path(start).resolve())
+    pyproject, _ = settings.find(start)
+    root = os.path.dirname(pyproject) if pyproject else os.path.realpath(start)
     if root not in sys.path:
         sys.path.insert(0, root)
     ref = f"{module_name}:{attr}"
@@ -386,7 +303,7 @@ def _by_reference(module_name: str, attr: str, start: str | os.PathLike) -> Reci
     for part in attr.split("."):
         fn = getattr(fn, part, None)
     if isinstance(fn, ConfigBase):  # a config kept at module level: each build gets a copy
-        return Recipe(ref, fn.clone, module_name, _display(getattr(module, "__file__", None)))
+        return Recipe(ref, fn.clone, module_name, settings.display(getattr(module, "__file__", None)))
     if not callable(fn):
         raise RecipeError(f"recipe {ref}: {module_name} has no function or config {attr!r}")
     return Recipe(ref, fn, module_name, _location(fn, module_name))
@@ -403,13 +320,13 @@ def _describe(e: BaseException) -> str:
 def _where(e: BaseException, fallback: str) -> str:
     """``file:line`` where ``e`` was raised in project code (not in cfgdiff's machinery)."""
     if isinstance(e, SyntaxError) and e.filename:
-        return f"{_display(e.filename)}:{e.lineno}"
+        return f"{settings.display(e.filename)}:{e.lineno}"
     import traceback  # here: only a failing recipe needs it
 
     frames = [f for f in traceback.extract_tb(e.__traceback__) if not f.filename.startswith("<")]
     frames = [f for f in frames if str(Path(f.filename).resolve()) not in _LIBRARY_FILES and "importlib" not in f.filename]
     if frames:
-        return f"{_display(frames[-1].filename)}:{frames[-1].lineno}"
+        return f"{settings.display(frames[-1].filename)}:{frames[-1].lineno}"
     return fallback
 
 
@@ -420,22 +337,10 @@ def _location(fn: Any, fallback: str = "?") -> str:
     target = inspect.unwrap(target) if callable(target) else target
     code = getattr(target, "__code__", None)
     if code is not None:
-        return f"{_display(code.co_filename)}:{code.co_firstlineno}"
+        return f"{settings.display(code.co_filename)}:{code.co_firstlineno}"
     try:
-        return f"{_display(inspect.getsourcefile(target) or fallback)}:{inspect.getsourcelines(target)[1]}"
+        return f"{settings.display(inspect.getsourcefile(target) or fallback)}:{inspect.getsourcelines(target)[1]}"
     except (TypeError, OSError):
         return fallback
 
 
-def _display(path: str | os.PathLike | None) -> str:
-    """A path relative to the current directory when it is below it, else absolute."""
-    if path is None:
-        return "?"
-    text = os.fspath(path)
-    if text.startswith("<"):
-        return text
-    try:
-        relative = os.path.relpath(text)
-    except ValueError:
-        return text
-    return text if relative.startswith("..") else relative

@@ -18,7 +18,8 @@ from pathlib import Path
 from cfgdiff import git
 from cfgdiff.canonical import FlatConfig, loads
 from cfgdiff.provenance import Origin
-from cfgdiff.registry import RecipeError, find_settings
+from cfgdiff import settings
+from cfgdiff.registry import RecipeError
 
 # Runs in the worktree with the code at that revision; prints {name: {"text"|"error": ...}},
 # with "origins" ({path: Origin fields}, files relative to the worktree's project root)
@@ -82,8 +83,8 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
     start_dir = Path(start).resolve()
     toplevel = Path(git.output(start_dir, "rev-parse", "--show-toplevel"))
     commit = git.output(start_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"unknown git revision {rev!r}")
-    pyproject, _ = find_settings(start_dir)
-    project = pyproject.parent if pyproject else start_dir
+    pyproject, _ = settings.find(start_dir)
+    project = Path(pyproject).parent if pyproject else start_dir
     relative = project.relative_to(toplevel) if project.is_relative_to(toplevel) else Path()
     tmp = Path(tempfile.mkdtemp(prefix="cfgdiff-rev-"))
     worktree = tmp / "tree"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import Any, Union
 
 from cfgdiff import canonical, limits, paths
@@ -60,15 +59,16 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
         import sys
 
         return Text(sys.stdin.read(), "<stdin>")
-    base = Path(cwd) if cwd is not None else Path.cwd()
-    path = base / arg
-    if path.is_file():
+    # os.path, not pathlib: a diff of two files should not pay for importing it.
+    base = os.fspath(cwd) if cwd is not None else os.getcwd()
+    path = os.path.join(base, arg)
+    if os.path.isfile(path):
         return _read_file(path, arg)
-    if path.exists() and not path.is_dir():
+    if os.path.exists(path) and not os.path.isdir(path):
         raise SourceError(f"{arg}: {_kind_of(path)}, not a file (cfgdiff reads files, run directories and revisions)")
-    if path.is_dir():
-        run_config = path / "config.txt"
-        if not run_config.is_file():
+    if os.path.isdir(path):
+        run_config = os.path.join(path, "config.txt")
+        if not os.path.isfile(run_config):
             raise SourceError(f"{arg}: a directory without config.txt (a run directory holds its config there)")
         return _read_file(run_config, os.path.join(arg, "config.txt"))
     tried = ["no such file or directory"]
@@ -87,10 +87,10 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
 # -- files ------------------------------------------------------------------------------
 
 
-def _kind_of(path: Path) -> str:
+def _kind_of(path: str) -> str:
     import stat
 
-    mode = path.stat().st_mode
+    mode = os.stat(path).st_mode
     for test, name in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
         if test(mode):
@@ -98,12 +98,14 @@ def _kind_of(path: Path) -> str:
     return "not a regular file"
 
 
-def _read_file(path: Path, label: str) -> Source:
-    suffix = path.suffix.lower()
+def _read_file(path: str, label: str) -> Source:
+    with open(path, "rb") as f:
+        data = f.read()
+    suffix = os.path.splitext(path)[1].lower()
     if suffix in DOCUMENT_SUFFIXES:
-        return parse_document(path.read_bytes(), suffix, label)
+        return parse_document(data, suffix, label)
     try:
-        return Text(path.read_bytes().decode("utf-8"), label)  # a text-mode read is slower, and checks no more
+        return Text(data.decode("utf-8"), label)  # a text-mode read is slower, and checks no more
     except UnicodeDecodeError as e:
         raise SourceError(f"{label}: not a text file ({e.reason} at byte {e.start})") from None
 
@@ -266,7 +268,7 @@ def _leaf(value: Any, path: str) -> Any:
 # -- git revisions ----------------------------------------------------------------------
 
 
-def _is_revision(rev: str, base: Path) -> bool:
+def _is_revision(rev: str, base: str) -> bool:
     """Whether git itself takes ``rev`` for a commit here (``--end-of-options``: a
     revision spelled like an option, ``-x``, is a name to look up, never an option)."""
     from cfgdiff import git  # lazily: subprocess is not needed to diff two files
@@ -277,13 +279,13 @@ def _is_revision(rev: str, base: Path) -> bool:
         return False
 
 
-def _at_revision(rev: str, rest: str, base: Path) -> Source:
+def _at_revision(rev: str, rest: str, base: str) -> Source:
     from cfgdiff import git
 
     label = f"{rev}:{rest}"
     shown = git.run(base, "show", label, text=False)
     if shown.returncode == 0:
-        suffix = Path(rest).suffix.lower()
+        suffix = os.path.splitext(rest)[1].lower()
         if suffix in DOCUMENT_SUFFIXES:
             return parse_document(shown.stdout, suffix, label)
         try:
@@ -306,7 +308,7 @@ def _at_revision(rev: str, rest: str, base: Path) -> Source:
 # -- code -------------------------------------------------------------------------------
 
 
-def _recipe(name: str, base: Path, tried: list[str]) -> Source:
+def _recipe(name: str, base: str, tried: list[str]) -> Source:
     from cfgdiff.provenance import project_root as provenance_root
     from cfgdiff.registry import RecipeError, discover
 
@@ -320,7 +322,7 @@ def _recipe(name: str, base: Path, tried: list[str]) -> Source:
         raise SourceError(str(e)) from None
 
 
-def _from_function(ref: str, base: Path, tried: list[str]) -> Source:
+def _from_function(ref: str, base: str, tried: list[str]) -> Source:
     """``package.module:function``: import the module, call the function, write its config.
 
     When no such module exists either, REV:RECIPE with a mistyped revision is the likelier

@@ -6,7 +6,7 @@ import pytest
 
 from cfgdiff.diff import diff
 from cfgdiff.labels import BREAKS_CHECKPOINT, DEFAULT_RULES, LabelError, Labeler, tally_text
-from cfgdiff.registry import RecipeError
+from cfgdiff.settings import SettingsError
 
 
 @pytest.mark.parametrize("path", [
@@ -59,7 +59,7 @@ def test_outside_a_project_the_built_in_rules_apply(tmp_path):
 @pytest.mark.parametrize("settings", ['labels = ["model.dim"]', 'labels = {"two words" = ["x"]}', 'labels = {"x" = [1]}'])
 def test_bad_label_rules_are_one_line_errors(project, settings):
     project(settings=f"recipes = []\n{settings}")
-    with pytest.raises(RecipeError, match=r"pyproject.toml: \[tool.cfgdiff\] labels"):
+    with pytest.raises(SettingsError, match=r"pyproject.toml: \[tool.cfgdiff\] labels"):
         Labeler.for_project(".")
 
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from cfgdiff.cli import main
 from cfgdiff.git import GitError
 from cfgdiff.registry import RecipeError, discover, find
+from cfgdiff.settings import SettingsError
 from cfgdiff.revisions import flat_at_revision
 from tests.conftest import git
 
@@ -137,7 +138,7 @@ def test_a_config_that_cannot_be_written_is_a_recipe_error(project):
 )
 def test_bad_tool_cfgdiff_settings_are_one_line_errors(project, settings, message):
     project(settings=settings)
-    with pytest.raises(RecipeError, match=message):
+    with pytest.raises(SettingsError, match=message):
         discover()
 
 

@@ -8,15 +8,17 @@ colouring imports pygments' formatter and plain output stays fast to start.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygments.token import Token, _TokenType
 
 from cfgdiff.canonical import format_value
-from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Moved, Node, Removed
 from cfgdiff.labels import diff_label_counts, tally_text
 from cfgdiff.lines import top_level
+
+if TYPE_CHECKING:
+    from cfgdiff.changes import ChangeSet
 
 HEADING = Token.Generic.Heading
 CHANGED = Token.Generic.Changed

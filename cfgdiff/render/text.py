@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from pygments.token import Token, _TokenType
 
 from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
-from cfgdiff.changes import ChangeSet, name_list
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
 from cfgdiff.render.layout import ADDED, CHANGED, HEADING, LABEL, MARK, MOVED, NOTE, REMOVED, TALLY, Labels, Tokens
 from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
-if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
+if TYPE_CHECKING:  # change sets and outcomes: a plain diff imports neither cfgdiff.changes nor cfgdiff.runs
+    from cfgdiff.changes import ChangeSet
     from cfgdiff.runs import Outcome
 
 #: Width of a ``~ path: old -> new`` line before the values go on lines of their own.
@@ -53,6 +53,8 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
     each recipe's own changes, the problems with the command that fixes each, and (with
     ``closing``) the tally and the command that accepts everything.
     """
+    from cfgdiff.changes import name_list
+
     out: Tokens = []
     if changes.title:
         out.append((TALLY, changes.title + "\n"))
