@@ -186,8 +186,7 @@ def _text_of(value: Any, default_source: str) -> tuple[str, str] | None:
     if isinstance(value, str):
         return value, default_source
     if isinstance(value, os.PathLike):
-        with open(value, "rb") as f:  # decoded whole: faster than a text-mode read, same errors
-            return f.read().decode("utf-8"), os.fspath(value)
+        return canonical.read_file(value), os.fspath(value)
     return None
 
 

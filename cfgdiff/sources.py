@@ -99,13 +99,12 @@ def _kind_of(path: str) -> str:
 
 
 def _read_file(path: str, label: str) -> Source:
-    with open(path, "rb") as f:
-        data = f.read()
     suffix = os.path.splitext(path)[1].lower()
     if suffix in DOCUMENT_SUFFIXES:
-        return parse_document(data, suffix, label)
+        with open(path, "rb") as f:
+            return parse_document(f.read(), suffix, label)
     try:
-        return Text(data.decode("utf-8"), label)  # a text-mode read is slower, and checks no more
+        return Text(canonical.read_file(path), label)
     except UnicodeDecodeError as e:
         raise SourceError(f"{label}: not a text file ({e.reason} at byte {e.start})") from None
 
