@@ -10,11 +10,15 @@ top-level ones) differing in 10 values are written to a temporary folder. Timed 
 
 * the ``cfgdiff`` command end to end (a subprocess: interpreter start, imports, reading
   both files, diffing, printing), best of ``--repeat``;
+* the same command in a bare interpreter (``python -S``, only cfgdiff and its dependencies
+  importable): what a fresh virtual environment starts, without this one's ``.pth`` hooks;
 * ``DeepDiff`` on the same configs as nested dicts, in this process (imports and parsing
   not counted, which favours DeepDiff), best of 3;
 * GNU ``diff -u`` on the two files (a subprocess), best of ``--repeat``;
 * ``diff()`` in process on the 45,000-field texts and on two ~500,000-field texts
-  (``--big-layers``), also with 10 changes, to show that the engine stays linear.
+  (``--big-layers``), also with 10 changes, to show that the engine stays linear; beside
+  it the same ratio for ``==`` on the two texts, one pass in C, the baseline for what the
+  memory system alone does between the two sizes.
 
 Targets (issues 3 and 11): the CLI under 150 ms, at most 5x GNU ``diff -u``, at least 10x
 faster than DeepDiff (skipped, saying what to install, when DeepDiff is missing); the
@@ -170,6 +174,11 @@ def main() -> None:
         print(f"cfgdiff says: {proc.stdout.strip().splitlines()[-1]}")
         cli = best(run(command, expect=1), args.repeat)
         startup = best(run([sys.executable, "-c", "pass"], expect=0), args.repeat)
+        bare = _bare_command(Path(tmp, "bare"))
+        bare_cli = bare_startup = None
+        if bare is not None:
+            bare_cli = best(run([*bare, str(old_file), str(new_file)], expect=1), args.repeat)
+            bare_startup = best(run([sys.executable, "-S", "-c", "pass"], expect=0), args.repeat)
 
         from cfgdiff.diff import Text, diff
 
@@ -181,6 +190,11 @@ def main() -> None:
             big_old, big_new = texts(args.big_layers)
             big_fields = big_old.count("\n")
             big = best(lambda: diff(Text(big_old, "old"), Text(big_new, "new")), 3)
+            # The baseline for linearity: one C-speed pass over both texts (string equality).
+            # Past the CPU caches a pass costs more per byte, whatever the algorithm.
+            same, big_same = old_text[:-1] + old_text[-1], big_old[:-1] + big_old[-1]
+            memcmp = best(lambda: old_text == same, args.repeat)
+            big_memcmp = best(lambda: big_old == big_same, args.repeat)
 
         deep = _deepdiff_time(old, new)
 
@@ -191,6 +205,8 @@ def main() -> None:
     print("wall ms (cpu ms), best of each:")
     print(f"{'cfgdiff CLI, end to end':<44} {_ms(cli)}   (python -c pass alone: {_ms(startup)})")
     print(f"{'  of which cfgdiff (CLI - interpreter start)':<44} {(cli[0] - startup[0]) * 1e3:8.1f} ms")
+    if bare_cli is not None:
+        print(f"{'cfgdiff CLI in a bare interpreter':<44} {_ms(bare_cli)}   (python -S -c pass: {_ms(bare_startup)})")
     print(f"{'cfgdiff diff() in process (two texts)':<44} {_ms(in_process)}")
     if big is not None:
         print(f"{f'cfgdiff diff() in process, {big_fields:,} fields':<44} {_ms(big)}")
@@ -204,11 +220,35 @@ def main() -> None:
         print("DeepDiff not installed: pip install -e '.[bench]' to compare with it")
     if gnu is not None:
         print(f"cfgdiff CLI / GNU diff -u: {cli[0] / gnu[0]:.1f}x wall, {cli[1] / gnu[1]:.1f}x cpu   (target: <= 5x)")
+        if bare_cli is not None:
+            print(f"  in a bare interpreter: {bare_cli[0] / gnu[0]:.1f}x wall, {bare_cli[1] / gnu[1]:.1f}x cpu")
     if big is not None:
         print(f"diff() {big_fields:,} fields / {n_fields:,} fields: {big[0] / in_process[0]:.1f}x wall, "
               f"{big[1] / in_process[1]:.1f}x cpu   (target: <= 12x; fields ratio {big_fields / n_fields:.1f}x)")
+        print(f"  baseline, the same two sizes compared with ==: {big_memcmp[0] / memcmp[0]:.1f}x wall")
     print(f"cfgdiff CLI under 150 ms: {'yes' if cli[0] < 0.150 else 'NO'}")
     print(f"(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; Python {sys.version.split()[0]})")
+
+
+def _bare_command(folder: Path) -> list[str] | None:
+    """The CLI in an interpreter started without ``site`` (``python -S``), with only cfgdiff
+    and its dependencies importable: what a fresh virtual environment would start, without
+    the ``.pth`` files of this one (an editable install's finder, tools' start-up hooks).
+    None where the packages cannot be linked into ``folder``."""
+    import click
+    import pygments
+
+    import cfgdiff
+
+    folder.mkdir()
+    try:
+        for package in (cfgdiff, click, pygments):
+            source = Path(package.__file__).parent
+            (folder / source.name).symlink_to(source, target_is_directory=True)
+    except OSError:
+        return None
+    boot = f"import sys; sys.path.insert(0, {str(folder)!r}); from cfgdiff.cli import entry; entry()"
+    return [sys.executable, "-S", "-c", boot]
 
 
 def _ms(times: tuple[float, float]) -> str:

@@ -33,7 +33,6 @@ up only when someone asks.
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import inspect
 import sys
@@ -110,6 +109,8 @@ def _site(frame: FrameType) -> Site | None:
 
 
 def _did_you_mean(name: str, choices: Iterator[str] | list[str]) -> str:
+    import difflib  # only a typo needs it
+
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
