@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from cfgdiff import canonical
 from cfgdiff.canonical import FlatConfig, Raw, Text, values_equal
@@ -285,8 +285,7 @@ def diff(old: ConfigLike, new: ConfigLike, *, ignore: Sequence[str] = (), only: 
     return result
 
 
-@dataclass(frozen=True)
-class _Origins:
+class _Origins(NamedTuple):
     """Both sides' ``{path: Origin}`` maps, seen from inside a moved subtree (prefixes)."""
 
     old: Mapping[str, Any] | None

@@ -27,7 +27,7 @@ import os
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from cfgdiff.canonical import Symbol
 from cfgdiff.errors import CfgdiffError
@@ -264,8 +264,7 @@ def _dtype_bytes(name: str | None) -> int | None:
     return _DTYPE_BYTES.get(name.rpartition(".")[2]) if name else None
 
 
-@dataclasses.dataclass(frozen=True)
-class Mesh:
+class Mesh(NamedTuple):
     """A mesh as configured: axis sizes by name, ``-1`` for "the devices left over"."""
 
     shape: tuple[int, ...]
@@ -338,8 +337,7 @@ def reference_trainer(fields: Fields) -> list[Figure]:
     return out
 
 
-@dataclasses.dataclass(frozen=True)
-class _Decoder:
+class _Decoder(NamedTuple):
     """The shape of a ``cfgdiff.train.model.Decoder`` config, enough for counts and FLOPs."""
 
     vocab: int
