@@ -1,6 +1,7 @@
 """The recipe registry: named, zero-argument functions that return a config.
 
-A project names its recipe modules and golden folder in ``pyproject.toml``::
+A project names its recipe modules and golden folder in ``pyproject.toml``
+(:mod:`cfgdiff.settings` reads it)::
 
     [tool.cfgdiff]
     recipes = ["myproject.recipes"]     # modules, imported from the project root
@@ -38,9 +39,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cfgdiff import settings
 from cfgdiff.canonical import FlatConfig, Text, dumps, loads
 from cfgdiff.config import ConfigBase
-from cfgdiff import settings
 from cfgdiff.errors import CfgdiffError
 
 RecipeFn = Callable[[], Any]
@@ -201,15 +202,15 @@ def discover(start: str | os.PathLike = ".") -> Registry:
     Puts the project root on ``sys.path`` so its recipe modules import from there.
     Raises SettingsError for a bad ``[tool.cfgdiff]``, RecipeError for a bad recipe name or a name used twice.
     """
-    found, table = settings.find(start)
-    pyproject = Path(found) if found is not None else None
-    if found is None:
+    file, table = settings.find(start)
+    pyproject = Path(file) if file is not None else None
+    if file is None:
         root = Path(start).resolve()
         modules, golden = BUILTIN_MODULES, settings.DEFAULT_GOLDEN_DIR
     else:
-        settings.check(found, table)
-        root = Path(found).parent
-        modules, golden = settings.recipe_modules(found, table), settings.golden_dir(found, table)
+        settings.check(file, table)
+        root = Path(file).parent
+        modules, golden = settings.recipe_modules(file, table), settings.golden_dir(file, table)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     importlib.invalidate_caches()  # modules written since the last import (tests, generated recipes)

@@ -107,12 +107,15 @@ def label_rules(pyproject: str, table: Mapping[str, Any]) -> dict[str, tuple[str
     example = 'like labels = {"breaks-checkpoint" = ["model.*_dim"]}'
     if not isinstance(rules, dict):
         raise SettingsError(f"{display(pyproject)}: [tool.cfgdiff] labels must be a table of label = [path globs], {example}")
+    out = {}
     for label, globs in rules.items():
-        if isinstance(globs, str):
-            globs = [globs]
-        if not label or any(c.isspace() or c == "," for c in label) or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
-            raise SettingsError(f"{display(pyproject)}: [tool.cfgdiff] labels.{label}: a label (no spaces or commas) takes a list of path globs, {example}")
-    return {label: tuple([globs] if isinstance(globs, str) else globs) for label, globs in rules.items()}
+        globs = [globs] if isinstance(globs, str) else globs
+        bad_label = not label or any(c.isspace() or c == "," for c in label)
+        if bad_label or not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+            raise SettingsError(f"{display(pyproject)}: [tool.cfgdiff] labels.{label}: "
+                                f"a label (no spaces or commas) takes a list of path globs, {example}")
+        out[label] = tuple(globs)
+    return out
 
 
 def _module_list(pyproject: str, table: Mapping[str, Any], key: str, example: str) -> tuple[str, ...]:
