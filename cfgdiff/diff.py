@@ -384,8 +384,9 @@ def _target(side: Lines, node: str) -> Any:
     """The klass/fn/partial value of the node at ``node``, or None."""
     for key in TARGET_KEYS:
         path = f"{node}.{key}"
-        if side.count_path(path) == 1:
-            return side.value(path, side.text_at(path))
+        text = side.text_at(path)
+        if text is not None:
+            return side.value(path, text)
     return None
 
 
@@ -411,12 +412,20 @@ def _account_moves(
         if in_old and in_new and (path not in rem or path in same):
             lost += 1
         if path in gone_new and in_old:
-            rem_left[path] = rem[path] if path in rem else old.text_at(path)
+            rem_left[path] = rem[path] if path in rem else _only_text(old, path)
         if path in gone_old and in_new:
-            add_left[path] = add[path] if path in add else new.text_at(path)
+            add_left[path] = add[path] if path in add else _only_text(new, path)
     for path in gone_old & gone_new:
         lost += path not in rem or path in same
     return rem_left, add_left, lost
+
+
+def _only_text(side: Lines, path: str) -> str:
+    """The value text at ``path``, which stands on one line of ``side`` (else it is malformed)."""
+    text = side.text_at(path)
+    if text is None:
+        side.raise_malformed()
+    return text
 
 
 # -- moves -----------------------------------------------------------------------------

@@ -192,9 +192,10 @@ class LinesView(Mapping[str, Any]):
         self._lines = lines
 
     def __getitem__(self, path: str) -> Any:
-        if self._lines.count_path(path) != 1:
+        text = self._lines.text_at(path)
+        if text is None:
             raise KeyError(path)  # absent, or given twice (malformed: no figure from it)
-        return self._lines.value(path, self._lines.text_at(path))
+        return self._lines.value(path, text)
 
     def __iter__(self) -> Iterator[str]:
         return (line.partition(": ")[0] for line in self._lines.lines)

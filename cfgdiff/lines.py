@@ -150,9 +150,13 @@ class Lines:
         """How many lines give exactly ``path`` (more than one is a malformed file)."""
         return sum(j - i for _, i, j in self._spans(path, (": ",)))
 
-    def text_at(self, path: str) -> str:
-        """The value text of the one line that gives ``path`` ('' for a ``path:`` line)."""
-        ((lines, i, _),) = self._spans(path, (": ",))
+    def text_at(self, path: str) -> str | None:
+        """The value text of the one line that gives ``path`` ('' for a ``path:`` line);
+        None when no line gives it, or several do."""
+        spans = self._spans(path, (": ",))
+        if len(spans) != 1 or spans[0][2] - spans[0][1] != 1:
+            return None
+        lines, i, _ = spans[0]
         return lines[i].partition(": ")[2]
 
     def raise_malformed(self) -> None:
