@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_diff import bare_command
+
 from cfgdiff import canonical
 from cfgdiff.config import Config
 
@@ -96,8 +98,9 @@ def best_of(repeat: int, fn: Callable[[], object]) -> tuple[float, object]:
     return best, result
 
 
-def _show_command(text: str, repeat: int) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Best (wall, cpu) times of ``cfgdiff show FILE`` and of ``python -c pass``, as subprocesses.
+def _show_command(text: str, repeat: int) -> tuple[tuple[float, float], ...]:
+    """Best (wall, cpu) times of ``cfgdiff show FILE`` and of ``python -c pass``, as subprocesses,
+    then of both in a bare interpreter (``python -S``, see ``bench_diff.bare_command``).
 
     On a shared machine wall time counts the other jobs too; CPU time much less so.
     """
@@ -119,7 +122,11 @@ def _show_command(text: str, repeat: int) -> tuple[tuple[float, float], tuple[fl
             return min(walls), min(cpus)
 
         run([*command, "show", str(file)])  # warm the bytecode cache
-        return run([*command, "show", str(file)]), run([sys.executable, "-c", "pass"])
+        times = run([*command, "show", str(file)]), run([sys.executable, "-c", "pass"])
+        bare = bare_command(Path(tmp, "bare"))
+        if bare is None:
+            return times
+        return *times, run([*bare, "show", str(file)]), run([sys.executable, "-S", "-c", "pass"])
 
 
 def main() -> None:
@@ -139,9 +146,13 @@ def main() -> None:
     t_show, shown = best_of(args.repeat, lambda: canonical.dumps(canonical.loads(text)))
     assert shown == text
     print(f"cfgdiff show, in process (loads + re-sorting dumps) {t_show * 1e3:8.1f} ms")
-    (t_cli, cpu_cli), (t_python, cpu_python) = _show_command(text, args.repeat)
+    (t_cli, cpu_cli), (t_python, cpu_python), *bare = _show_command(text, args.repeat)
     print(f"cfgdiff show FILE, end to end {t_cli * 1e3:8.1f} ms, {cpu_cli * 1e3:.1f} ms cpu   (target < 100 ms; "
           f"python -c pass alone: {t_python * 1e3:.1f} ms, {cpu_python * 1e3:.1f} ms cpu)")
+    if bare:
+        (t_bare, cpu_bare), (t_bare_python, _) = bare
+        print(f"  in a bare interpreter        {t_bare * 1e3:8.1f} ms, {cpu_bare * 1e3:.1f} ms cpu   "
+              f"(python -S -c pass: {t_bare_python * 1e3:.1f} ms)")
 
     try:
         from fiddle import printing

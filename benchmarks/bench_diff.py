@@ -174,7 +174,7 @@ def main() -> None:
         print(f"cfgdiff says: {proc.stdout.strip().splitlines()[-1]}")
         cli = best(run(command, expect=1), args.repeat)
         startup = best(run([sys.executable, "-c", "pass"], expect=0), args.repeat)
-        bare = _bare_command(Path(tmp, "bare"))
+        bare = bare_command(Path(tmp, "bare"))
         bare_cli = bare_startup = None
         if bare is not None:
             bare_cli = best(run([*bare, str(old_file), str(new_file)], expect=1), args.repeat)
@@ -230,7 +230,7 @@ def main() -> None:
     print(f"(machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; Python {sys.version.split()[0]})")
 
 
-def _bare_command(folder: Path) -> list[str] | None:
+def bare_command(folder: Path) -> list[str] | None:
     """The CLI in an interpreter started without ``site`` (``python -S``), with only cfgdiff
     and its dependencies importable: what a fresh virtual environment would start, without
     the ``.pth`` files of this one (an editable install's finder, tools' start-up hooks).
