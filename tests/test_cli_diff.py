@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from cfgdiff import cli
 from cfgdiff.cli import main
 from tests.conftest import forget_recipe_modules, git
 
@@ -214,17 +216,23 @@ def test_show_textconv_prints_unreadable_input_unchanged(files):
     assert cfgdiff("show", "broken.txt").exit_code == 2
 
 
-# -- speed: reading two files must not import jax -------------------------------------------
+# -- speed: what diffing two files imports --------------------------------------------------
 
 
-def test_diffing_two_files_does_not_import_jax(files):
+def test_diffing_two_files_imports_only_what_a_diff_needs(files):
+    """No jax, no recipe registry, no pathlib, no writers of other formats (each costs
+    milliseconds at every start). Without ``site`` (``-S``), as nothing else imports pathlib first."""
+    unwanted = ("jax", "optax", "deepdiff", "pathlib", "cfgdiff.registry", "cfgdiff.changes",
+                "cfgdiff.render.markdown", "cfgdiff.render.json")
     probe = (
         "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.split('.')[0] in ('jax', 'optax', 'deepdiff')), file=sys.stderr))\n"
+        f"atexit.register(lambda: print(sorted(m for m in sys.modules if m.startswith({unwanted!r})), file=sys.stderr))\n"
         "from cfgdiff.cli import main\n"
         "main(['old.txt', 'new.txt'])\n"
     )
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=files, capture_output=True, text=True)
+    root = str(Path(cli.__file__).parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, *filter(os.path.isdir, sys.path)]))
+    proc = subprocess.run([sys.executable, "-S", "-c", probe], cwd=files, capture_output=True, text=True, env=env)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip() == "[]"
 
