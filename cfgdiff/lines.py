@@ -119,16 +119,16 @@ class Lines:
             self.raise_malformed()
             raise
 
-    def _spans(self, prefix: str, seps: tuple[str, ...] = (".", "/", ": ", "[")) -> list[tuple[list[str], int, int]]:
+    def _spans(self, prefix: str, subtree: bool = True) -> list[tuple[list[str], int, int]]:
+        """The runs of lines at ``prefix`` (``p: v``, or AXLearn's ``p:``) and, for a
+        ``subtree``, under it (``p.``, ``p/``, ``p[``), as ``(lines, start, end)``."""
+        # Each run lies between two bounds, in sorted order: "." and "/" are neighbours, then
+        # "0"; ":" then ":!" holds "p:" and "p: ..."; "[" then "\\".
+        at = (prefix + ":", prefix + ":!")
+        bounds = ((prefix + ".", prefix + "0"), at, (prefix + "[", prefix + "\\")) if subtree else (at,)
         spans = []
-        bare = prefix + ":"  # AXLearn writes an empty value as ``path:``
         for lines in (self.own,) if self.shared is None else (self.shared, self.own):
-            i = bisect.bisect_left(lines, bare)
-            if i < len(lines) and lines[i] == bare:
-                spans.append((lines, i, i + 1))
-            for sep in seps:
-                start = prefix + sep
-                end = start[:-1] + chr(ord(start[-1]) + 1)
+            for start, end in bounds:
                 i = bisect.bisect_left(lines, start)
                 j = bisect.bisect_left(lines, end, i)
                 if j > i:
@@ -148,12 +148,12 @@ class Lines:
 
     def count_path(self, path: str) -> int:
         """How many lines give exactly ``path`` (more than one is a malformed file)."""
-        return sum(j - i for _, i, j in self._spans(path, (": ",)))
+        return sum(j - i for _, i, j in self._spans(path, subtree=False))
 
     def text_at(self, path: str) -> str | None:
         """The value text of the one line that gives ``path`` ('' for a ``path:`` line);
         None when no line gives it, or several do."""
-        spans = self._spans(path, (": ",))
+        spans = self._spans(path, subtree=False)
         if len(spans) != 1 or spans[0][2] - spans[0][1] != 1:
             return None
         lines, i, _ = spans[0]
