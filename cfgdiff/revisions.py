@@ -15,10 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cfgdiff import git
+from cfgdiff import git, settings
 from cfgdiff.canonical import FlatConfig, loads
 from cfgdiff.provenance import Origin
-from cfgdiff import settings
 from cfgdiff.registry import RecipeError
 
 # Runs in the worktree with the code at that revision; prints {name: {"text"|"error": ...}},
