@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
+
+from cfgdiff.cli import main
 
 pytest_plugins = ["pytester"]
 
@@ -105,3 +108,11 @@ def git(cwd: Path, *args: str) -> str:
     proc = subprocess.run(["git", *env_args, *args], cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
+
+
+def cfgdiff(*args: str, stdin: str | None = None, **env: str) -> Result:
+    """Run the command in-process (``stdin`` piped in, ``env`` set); stdout and stderr stay
+    apart (click 8.2+). Anything but the command's own exit is a failure of the test."""
+    result = CliRunner().invoke(main, list(args), input=stdin, env=env or None)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result

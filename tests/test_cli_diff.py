@@ -9,11 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from cfgdiff import cli
-from cfgdiff.cli import main
-from tests.conftest import forget_recipe_modules, git
+from tests.conftest import cfgdiff, forget_recipe_modules, git
 
 
 @pytest.fixture
@@ -25,13 +23,6 @@ def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
     return tmp_path
-
-
-def cfgdiff(*args: str, stdin: str | None = None) -> Result:
-    """Run the command in-process; stdout and stderr stay apart (click 8.2+)."""
-    result = CliRunner().invoke(main, list(args), input=stdin)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 # -- exit codes ---------------------------------------------------------------------------

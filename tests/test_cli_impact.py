@@ -7,19 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cfgdiff.cli import main
-from tests.conftest import forget_recipe_modules, git
+from tests.conftest import cfgdiff, forget_recipe_modules, git
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden_configs"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "axlearn"
-
-
-def cfgdiff(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def corpus(name: str) -> str:

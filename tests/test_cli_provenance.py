@@ -8,10 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cfgdiff.cli import main
-from tests.conftest import git
+from tests.conftest import cfgdiff, git
 
 RECIPE = textwrap.dedent(
     '''
@@ -52,12 +50,6 @@ def recipe_file(project) -> str:
     """A project with the recipe ``alpha``; returns its module file, relative to the project root."""
     root = project({"PKG/__init__.py": RECIPE})
     return next(root.glob("recipes_*/__init__.py")).relative_to(root).as_posix()
-
-
-def cfgdiff(*args: str, **env: str) -> Result:
-    result = CliRunner().invoke(main, list(args), env=env or None)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 # -- blame --------------------------------------------------------------------------------

@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cfgdiff.cli import main
+from tests.conftest import cfgdiff
 from cfgdiff.diff import diff
 from cfgdiff.render import render_json, render_markdown, render_text
 from cfgdiff.runs import Outcome
@@ -73,12 +72,6 @@ def two_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "runs" / "base" / "data.json").write_text(json.dumps({"corpus_sha256": "c" * 64, "jax": "0.10.2"}))
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def cfgdiff(*args: str) -> Result:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def test_diff_of_two_run_directories_shows_outcomes_first(two_runs):
