@@ -16,11 +16,11 @@ them.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from cfgdiff import settings
 from cfgdiff.canonical import ParseError, Text, write_text_atomic
 from cfgdiff.changes import ChangeSet, Problem, RecipeChange, share
 from cfgdiff.diff import Diff, diff
@@ -181,7 +181,7 @@ def _compare(registry: Registry, name: str) -> Entry:
     try:
         # Where the new values were set is worth its cost only for a recipe that moved.
         new = Text(text, f"recipe {name}", recipe.origins(tree, registry.root))
-        found = diff(Text(golden_text, _display(path)), new, impact=True)
+        found = diff(Text(golden_text, settings.display(path)), new, impact=True)
     except ParseError as e:
         return Entry(name, "unreadable", path, text=text, error=str(e))
     return Entry(name, "changed" if found else "reformatted", path, text, golden_text, found)
@@ -222,7 +222,7 @@ def changeset(report: Report, closing: bool = True) -> ChangeSet:
     check = report.action == "check"
     recipes, problems = [], []
     for e in report.entries:
-        shown = _display(e.path)
+        shown = settings.display(e.path)
         if e.status in ("changed", "written"):
             note = f"recipe {e.name} differs from {shown}" if check else f"recipe {e.name} updated {shown}"
             recipes.append(RecipeChange(e.name, e.status, note, diff=e.diff, fix=update_command([e.name]) if check else None))
@@ -271,11 +271,6 @@ def _tally(report: Report) -> str:
              "cleaned": "leftover temporary removed"}
     parts = [f"{counts[s]} {words.get(s, s)}" for s in order if counts.get(s)]
     return f"golden {report.action}: {', '.join(parts) or 'no recipes'}"
-
-
-def _display(path: Path) -> str:
-    relative = os.path.relpath(path)
-    return os.fspath(path) if relative.startswith("..") else relative
 
 
 def require_project(registry: Registry) -> None:

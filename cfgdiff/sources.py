@@ -22,7 +22,7 @@ import os
 import re
 from typing import Any, Union
 
-from cfgdiff import canonical, limits, paths
+from cfgdiff import canonical, limits, paths, settings
 from cfgdiff.canonical import FlatConfig, Raw, Symbol, Text
 from cfgdiff.errors import CfgdiffError
 
@@ -32,7 +32,6 @@ Source = Union[Text, FlatConfig]
 DOCUMENT_SUFFIXES = (".json", ".toml", ".yaml", ".yml")
 _FILE_LIKE = re.compile(r"[/\\]|\.(txt|json|toml|ya?ml|cfg|conf)\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_MODULE_REF = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*\Z")
 
 
 class SourceError(CfgdiffError, ValueError):
@@ -77,7 +76,7 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
         if _is_revision(rev, base):
             return _at_revision(rev, rest, base)
         tried.append(f"{rev!r} is not a git revision here")
-        if _MODULE_REF.match(arg):
+        if settings.is_module_name(rev) and settings.is_module_name(rest):  # as registry.find reads it
             return _from_function(arg, base, tried)
     elif not _FILE_LIKE.search(arg) and arg and not arg.startswith("-"):
         return _recipe(arg, base, tried)
