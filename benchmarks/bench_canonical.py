@@ -17,7 +17,6 @@ Fiddle's printer on the same tree; ``cfgdiff show`` of the 45,000-line file unde
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_diff import bare_command
+from bench_diff import _ENV, bare_command, cli_command
 
 from cfgdiff import canonical
 from cfgdiff.config import Config
@@ -104,9 +103,7 @@ def _show_command(text: str, repeat: int) -> tuple[tuple[float, float], ...]:
 
     On a shared machine wall time counts the other jobs too; CPU time much less so.
     """
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # time cached bytecode, as installed
-    script = Path(sys.executable).with_name("cfgdiff")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "cfgdiff"]
+    command = cli_command()
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp, "config.txt")
         file.write_text(text)
@@ -115,7 +112,7 @@ def _show_command(text: str, repeat: int) -> tuple[tuple[float, float], ...]:
             walls, cpus = [], []
             for _ in range(repeat):
                 start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-                subprocess.run(argv, stdout=subprocess.DEVNULL, env=env, check=True)
+                subprocess.run(argv, stdout=subprocess.DEVNULL, env=_ENV, check=True)
                 after = resource.getrusage(resource.RUSAGE_CHILDREN)
                 walls.append(time.perf_counter() - start)
                 cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
