@@ -565,13 +565,13 @@ def show(source: str, textconv: bool, non_default: bool, figures: bool, color: s
             return
         click.echo(text, nl=False)
         return
-    flat = sources.resolve(source)
     if non_default:
         from cfgdiff import blame
 
-        text = blame.format_non_default(flat)
+        text = blame.format_non_default(sources.resolve(source))
     else:
-        text = canonical.dumps(flat)
+        found = sources.read(source)
+        text = canonical.normalize(found.text, found.source) if isinstance(found, canonical.Text) else canonical.dumps(found)
     colored = use_color(color)
     if colored:
         from cfgdiff.render import highlight_canonical

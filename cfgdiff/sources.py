@@ -216,7 +216,7 @@ def flatten_document(document: Any, max_fields: int | None = None) -> FlatConfig
     out: dict[str, Any] = {}
     _Walk(out, max_fields).walk(document, "", 0)
     flat = FlatConfig()
-    for path in sorted(out, key=paths.sort_key):
+    for path in paths.sorted_paths(out):
         flat[path] = out[path]
     return flat
 

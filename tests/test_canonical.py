@@ -476,3 +476,39 @@ def test_a_value_with_no_fields_is_not_a_config(value):
 @pytest.mark.parametrize("value", [[], {}, ()])
 def test_an_empty_container_is_an_empty_config(value):
     assert dumps(value) == ""
+
+
+# -- the column reader reads as the line reader does -----------------------------------
+
+_text_paths = st.sampled_from(["a", "b.c", "b.d[0]", "b.d[10]", "b.d[9]", "x['k']", "x['k z']", "z[{}]", "y ", " y", "a_b",
+                               "é", "[0]", "m" * 250, "w\t", "#c", "=t="])
+_text_values = st.sampled_from(["1", "'x'", "a.b", "[1, 2]", "", "x: y", "{'a': 1}", "1e-8", '"q"', "9" * 4301, "0x" + "f" * 4000,
+                                "(1, [2])", "None", "  1"])
+_text_lines = (
+    st.tuples(_text_paths, st.sampled_from([": ", ":", " : ", ""]), _text_values).map("".join)
+    | st.sampled_from(["", "# note", "   ", "====section====", "\r", "a: 1\x0bb: 2"])
+)
+
+
+def _read(reader, text):
+    try:
+        return reader(text, "<t>")
+    except canonical.ParseError as e:
+        return str(e)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_text_lines, max_size=12).map("\n".join))
+def test_loads_reads_any_text_as_the_line_by_line_reader_does(text):
+    read = _read(loads, text)
+    assert read == _read(canonical._read_lines, text)
+    if not isinstance(read, str):
+        assert read.source == "<t>"
+        assert canonical.normalize(text) == dumps(read)
+
+
+def test_normalize_keeps_canonical_text_and_mends_the_rest():
+    text = "a: 1\nb.c[2]: 'x'\nb.c[10]: 'y'\n"
+    assert canonical.normalize("# header\n\n" + text) == text
+    assert canonical.normalize("b.c[10]: \"y\"\na: 1\nb.c[2]: 'x'\n") == text
+    assert canonical.normalize("") == ""

@@ -1,6 +1,8 @@
 """Field paths: joining, splitting and canonical order."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cfgdiff import paths
 from cfgdiff.limits import LimitError
@@ -75,3 +77,37 @@ def test_sort_key_agrees_with_splitting_for_paths_with_and_without_quoted_keys()
 def test_sort_key_of_a_path_past_the_depth_limit_is_its_text():
     deep = ".".join(["a"] * 5000)
     assert paths.sort_key(deep) == ((3, deep),)
+
+
+# -- sorted_paths: the batch sort agrees with sort_key ---------------------------------
+
+_plain_pieces = (
+    st.sampled_from(["a", "b", "a_b", "aZ", "Z", "a0", "_x", "layers"])
+    | st.integers(-(10**4), 10**6).map(lambda i: f"[{i}]")
+    | st.sampled_from(["['k']", "['']", "['k z']", "[True]", "['a\\x3a b']"])
+)
+_odd_pieces = st.sampled_from(["['k.z']", '["q"]', "[(1, 2)]", "[01]", "['it\\'s']", "[-x]", "/p", "[\x01]", ".", "[]",
+                               f"[-{'9' * 70}]", "é"])
+
+
+def _path(pieces: list[str]) -> str:
+    return "".join(p if p[0] in "[/." or i == 0 else "." + p for i, p in enumerate(pieces))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_plain_pieces, min_size=1, max_size=5).map(_path), max_size=60))
+def test_sorted_paths_orders_plain_paths_as_sort_key_does(written):
+    assert paths.sorted_paths(written) == sorted(written, key=paths.sort_key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_plain_pieces | _odd_pieces, min_size=1, max_size=5).map(_path), max_size=30))
+def test_sorted_paths_orders_any_paths_as_sort_key_does(written):
+    assert paths.sorted_paths(written) == sorted(written, key=paths.sort_key)
+
+
+def test_sorted_paths_keeps_text_in_canonical_order_as_it_is():
+    written = [f"layers[{i}].{name}" for i in range(120) for name in ("attention.dim", "eps", "mlp[0]", "mlp[10]", "mlp[9]")]
+    ordered = sorted(written, key=paths.sort_key)
+    assert paths.sorted_paths(written) == ordered
+    assert paths.sorted_paths(ordered) == ordered
