@@ -26,7 +26,6 @@ import inspect
 import operator
 import os
 import re
-import string
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
@@ -534,7 +533,7 @@ def _plain_fields(text: str) -> tuple[dict[str, str], list[str]] | None:
 
 
 _FIRST_CHAR = operator.itemgetter(0)
-_PATH_STARTS = frozenset(string.ascii_letters + "_[")
+_PATH_STARTS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_[")  # not `string`: it compiles a regex
 
 
 def field_lines(text: str) -> list[str]:
