@@ -191,7 +191,13 @@ class _PieceCodes(dict):
     """
 
     def __missing__(self, piece: str) -> str:
-        code = self[piece] = "".join(map(_segment_code, _piece_sort_key(piece)))
+        name, bracket, index = piece.partition("[")
+        if index[:-1].isdecimal() and index[-1:] == "]" and index.isascii() and name.isidentifier() and name.isascii():
+            # The usual piece, ``layers[12]``, without the parser: a fifth of the time.
+            code = f"\x01{name}{_segment_code((1, int(index[:-1])))}"
+        else:
+            code = "".join(map(_segment_code, _piece_sort_key(piece)))
+        self[piece] = code
         return code
 
 
