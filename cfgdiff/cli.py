@@ -617,18 +617,33 @@ def explain_command(source: str, path: str) -> None:
 
     \b
       cfgdiff explain tiny_lm model.norm_eps
+      cfgdiff explain HEAD~3:tiny_lm model.norm_eps
 
     Names the target class or function, the parameter, its annotation, declared default and
-    docstring line. SOURCE is a recipe name or package.module:function.
+    docstring line. SOURCE is a recipe name, package.module:function, or REV:RECIPE (the
+    recipe as the code at git revision REV builds it).
     """
-    from cfgdiff import blame, provenance
+    from cfgdiff import blame, provenance, sources
     from cfgdiff.config import ConfigBase
-    from cfgdiff.registry import find
+    from cfgdiff.registry import RecipeError, find
 
+    rev, sep, name = source.partition(":")
+    if sep and rev and name and sources.is_revision(rev):
+        from cfgdiff.git import GitError
+        from cfgdiff.revisions import explain_at_revision
+
+        try:
+            click.echo(explain_at_revision(rev, name, path), nl=False)
+        except (RecipeError, GitError) as e:
+            raise provenance.ProvenanceError(f"{source}: {e}") from None
+        return
     try:
         recipe = find(source)
     except CfgdiffError as e:
-        raise provenance.ProvenanceError(f"{source}: explain builds a recipe here (a name or package.module:function): {e}") from None
+        not_revision = f"{rev!r} is not a git revision here; " if sep and rev and name else ""
+        raise provenance.ProvenanceError(
+            f"{source}: explain builds a recipe (a name, package.module:function or REV:RECIPE): {not_revision}{e}"
+        ) from None
     tree = recipe.build()
     if not isinstance(tree, ConfigBase):
         raise provenance.ProvenanceError(f"{source}: the recipe returns a {type(tree).__name__}, not a config")

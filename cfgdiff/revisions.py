@@ -1,19 +1,23 @@
-"""Recipes built from the code at a git revision: ``cfgdiff REV:RECIPE`` and ``cfgdiff review``.
+"""Recipes built from the code at a git revision: ``cfgdiff REV:RECIPE``, ``cfgdiff review``
+and ``cfgdiff explain REV:RECIPE PATH``.
 
-The code at the revision is checked out into a temporary worktree and the recipes are built
-there in a separate Python process, so the code being reviewed never mixes with the code
-running the review; the worktree is removed afterwards whatever happens.
+The code at the revision is checked out into a temporary worktree (:func:`checkout`) and
+run there in a separate Python process, so the code being reviewed never mixes with the
+code running the review; the worktree is removed afterwards whatever happens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from cfgdiff import git, settings
 from cfgdiff.canonical import FlatConfig, loads
@@ -79,31 +83,9 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
     ``rev`` (None when the code there does not record provenance). Raises RecipeError when the recipes cannot be
     loaded at all there.
     """
-    start_dir = Path(start).resolve()
-    toplevel = Path(git.output(start_dir, "rev-parse", "--show-toplevel"))
-    commit = git.output(start_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"unknown git revision {rev!r}")
-    pyproject, _ = settings.find(start_dir)
-    project = Path(pyproject).parent if pyproject else start_dir
-    relative = project.relative_to(toplevel) if project.is_relative_to(toplevel) else Path()
-    tmp = Path(tempfile.mkdtemp(prefix="cfgdiff-rev-"))
-    worktree = tmp / "tree"
-    try:
-        git.output(toplevel, "worktree", "add", "--detach", "--quiet", str(worktree), commit)
-        cwd = worktree / relative
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        # The revision's own code first, before any installed (or editable) copy of it.
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(cwd), env.get("PYTHONPATH")]))
-        proc = subprocess.run(
-            [sys.executable, "-c", _AT_REVISION, str(worktree), *names],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        git.run(toplevel, "worktree", "remove", "--force", str(worktree))
-        shutil.rmtree(tmp, ignore_errors=True)
-        git.run(toplevel, "worktree", "prune")
+    with checkout(rev, start) as at:
+        proc = subprocess.run([sys.executable, "-c", _AT_REVISION, str(at.tree), *names], cwd=at.project, env=at.env,
+                              capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise RecipeError(f"recipes at {rev}: cannot load them: {last}")
@@ -120,3 +102,52 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
         else:
             out[name] = RecipeError(f"at {rev}: {entry['error']}")
     return out
+
+
+def explain_at_revision(rev: str, name: str, path: str, start: str | os.PathLike = ".") -> str:
+    """What ``cfgdiff explain NAME PATH`` prints for the code at ``rev`` (see :func:`checkout`).
+
+    Raises RecipeError with the one line the command gave instead, without its prefixes.
+    """
+    with checkout(rev, start) as at:
+        proc = subprocess.run([sys.executable, "-m", "cfgdiff", "explain", name, path], cwd=at.project, env=at.env,
+                              capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        if last.startswith("cfgdiff: error: "):
+            raise RecipeError(last.removeprefix("cfgdiff: error: ").removeprefix(f"{name}: "))
+        raise RecipeError(f"the code at {rev} cannot explain it: {last}")
+    return proc.stdout
+
+
+class Checkout(NamedTuple):
+    """A temporary worktree of one revision: its root, the project's folder in it, and the
+    environment that runs the project's code from there."""
+
+    tree: Path
+    project: Path
+    env: dict[str, str]
+
+
+@contextlib.contextmanager
+def checkout(rev: str, start: str | os.PathLike = ".") -> Iterator[Checkout]:
+    """The project around ``start`` as it is at git revision ``rev``, in a temporary worktree
+    that is removed afterwards whatever happens. Raises GitError for an unknown revision."""
+    start_dir = Path(start).resolve()
+    toplevel = Path(git.output(start_dir, "rev-parse", "--show-toplevel"))
+    commit = git.output(start_dir, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", what=f"unknown git revision {rev!r}")
+    pyproject, _ = settings.find(start_dir)
+    project = Path(pyproject).parent if pyproject else start_dir
+    relative = project.relative_to(toplevel) if project.is_relative_to(toplevel) else Path()
+    tmp = Path(tempfile.mkdtemp(prefix="cfgdiff-rev-"))
+    tree = tmp / "tree"
+    try:
+        git.output(toplevel, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        # The revision's own code first, before any installed (or editable) copy of it.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree / relative), env.get("PYTHONPATH")]))
+        yield Checkout(tree, tree / relative, env)
+    finally:
+        git.run(toplevel, "worktree", "remove", "--force", str(tree))
+        shutil.rmtree(tmp, ignore_errors=True)
+        git.run(toplevel, "worktree", "prune")

@@ -73,7 +73,7 @@ def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
     tried = ["no such file or directory"]
     rev, sep, rest = arg.partition(":")
     if sep and rev and rest:
-        if _is_revision(rev, base):
+        if is_revision(rev, base):
             return _at_revision(rev, rest, base)
         tried.append(f"{rev!r} is not a git revision here")
         if settings.is_module_name(rev) and settings.is_module_name(rest):  # as registry.find reads it
@@ -266,7 +266,7 @@ def _leaf(value: Any, path: str) -> Any:
 # -- git revisions ----------------------------------------------------------------------
 
 
-def _is_revision(rev: str, base: str) -> bool:
+def is_revision(rev: str, base: str = ".") -> bool:
     """Whether git itself takes ``rev`` for a commit here (``--end-of-options``: a
     revision spelled like an option, ``-x``, is a name to look up, never an option)."""
     from cfgdiff import git  # lazily: subprocess is not needed to diff two files

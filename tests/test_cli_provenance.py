@@ -167,3 +167,29 @@ def test_explain_of_a_file_is_one_line(recipe_file):
     Path("golden.txt").write_text("steps: 20\n")
     result = cfgdiff("explain", "golden.txt", "steps")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
+
+
+def _commit_then_move_every_line_down(root: Path, recipe_file: str) -> None:
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "v1")
+    (root / recipe_file).write_text("\n\n\n" + RECIPE.replace("momentum=0.9", "momentum=0.5"))
+
+
+def test_explain_of_rev_recipe_explains_the_code_at_that_revision(recipe_file):
+    _commit_then_move_every_line_down(Path.cwd(), recipe_file)
+    at_head, now = cfgdiff("explain", "HEAD:alpha", "optimizer.momentum"), cfgdiff("explain", "alpha", "optimizer.momentum")
+    assert at_head.exit_code == 0 and now.exit_code == 0
+    declared = line_of(RECIPE, "def sgd")
+    assert at_head.stdout.splitlines()[0] == "optimizer.momentum: 0.9"
+    assert f"  declared    {recipe_file}:{declared}" in at_head.stdout.splitlines()
+    assert now.stdout.splitlines()[0] == "optimizer.momentum: 0.5"
+    assert f"  declared    {recipe_file}:{declared + 3}" in now.stdout.splitlines()
+
+
+def test_explain_of_rev_recipe_with_an_unknown_path_is_one_line(recipe_file):
+    _commit_then_move_every_line_down(Path.cwd(), recipe_file)
+    result = cfgdiff("explain", "HEAD:alpha", "optimizer.momentun")
+    assert result.exit_code == 2
+    assert result.stderr == ("cfgdiff: error: HEAD:alpha: no field 'optimizer.momentun' in this config "
+                             "(did you mean 'optimizer.momentum'?)\n")
