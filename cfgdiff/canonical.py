@@ -494,14 +494,14 @@ def normalize(text: str, source: str = "<string>") -> str:
     each value spelled canonically; comments and blank lines dropped."""
     plain = _plain_fields(text)
     if plain is None:
-        return dumps(loads(text, source))
+        return dumps(_read_lines(text, source))
     fields, lines = plain
     values, spelled = _Values(), {}
     try:
         for value in set(fields.values()):  # parsed and spelled once each, mutable or not
             spelled[value] = format_value(values[value])
     except limits.LimitError:
-        return dumps(loads(text, source))  # which names the line
+        return dumps(_read_lines(text, source))  # which names the line
     order = paths.sorted_paths(fields)
     # Text cfgdiff wrote is canonical already: its field lines stand as they are.
     if order != list(fields) or any(written != spelling for written, spelling in spelled.items()):

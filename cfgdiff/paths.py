@@ -154,7 +154,7 @@ def _piece_sort_key(piece: str) -> tuple:
 
 
 def sorted_paths(written: Iterable[str]) -> list[str]:
-    """``sorted(written, key=sort_key)``, for many paths at once (45,000 in a third of the time).
+    """``sorted(written, key=sort_key)``, for many paths at once (45,000 in half the time).
 
     Each path is sorted by a string that orders as its :func:`sort_key` does: its parent's
     string plus its last piece's, each built once per distinct parent and piece (a
