@@ -82,8 +82,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     Without ``files`` it holds the three recipes of RECIPES as ``PKG/__init__.py``.
     """
     saved_path = list(sys.path)
-    # Tests edit recipe files within one second; a cached .pyc of the same size would win.
+    # Tests edit recipe files within one second; a cached .pyc of the same size would win,
+    # here and in the cfgdiff processes a test starts (a git hook, a textconv driver).
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
 
     def make(files: dict[str, str] | None = None, settings: str | None = None, subdir: str = "proj") -> Path:
         root = tmp_path / subdir
