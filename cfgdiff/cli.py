@@ -543,7 +543,7 @@ def compare_command(
 @color_option
 def show(source: str, textconv: bool, non_default: bool, figures: bool, color: str) -> None:
     """A config's canonical text: one sorted 'path: value' line per field."""
-    from cfgdiff import canonical, sources
+    from cfgdiff import sources
 
     if textconv and non_default:
         raise click.UsageError("--textconv prints whole files; leave out --non-default")
@@ -558,7 +558,7 @@ def show(source: str, textconv: bool, non_default: bool, figures: bool, color: s
         return
     if textconv:
         try:
-            text = canonical.dumps(sources.resolve(source)) if os.path.getsize(source) else ""
+            text = sources.canonical_text(source) if os.path.getsize(source) else ""
         except (*USER_ERRORS, UnicodeDecodeError):
             with open(source, "rb") as f:
                 sys.stdout.buffer.write(f.read())
@@ -570,8 +570,7 @@ def show(source: str, textconv: bool, non_default: bool, figures: bool, color: s
 
         text = blame.format_non_default(sources.resolve(source))
     else:
-        found = sources.read(source)
-        text = canonical.normalize(found.text, found.source) if isinstance(found, canonical.Text) else canonical.dumps(found)
+        text = sources.canonical_text(source)
     colored = use_color(color)
     if colored:
         from cfgdiff.render import highlight_canonical

@@ -52,6 +52,14 @@ def resolve(arg: str, *, cwd: str | os.PathLike | None = None) -> FlatConfig:
     return found
 
 
+def canonical_text(arg: str, *, cwd: str | os.PathLike | None = None) -> str:
+    """The canonical text of the config a SOURCE names (what ``cfgdiff show`` prints);
+    canonical text read from a file is checked and comes back as it stands when it is
+    in canonical order already (:func:`canonical.normalize`)."""
+    found = read(arg, cwd=cwd)
+    return canonical.normalize(found.text, found.source) if isinstance(found, Text) else canonical.dumps(found)
+
+
 def read(arg: str, *, cwd: str | os.PathLike | None = None) -> Source:
     """Like :func:`resolve`, but canonical text stays text, so a diff can skip equal lines."""
     if arg == "-":  # canonical text piped in: git show REV:golden.txt | cfgdiff - golden.txt
