@@ -9,8 +9,8 @@
     labels = {"breaks-checkpoint" = ["model.*_dim"]}   # path globs -> label (cfgdiff.labels)
 
 Every diff reads its label rules and impact modules from here, so this module stays light:
-no recipe machinery, no pathlib, and TOML is parsed only where a ``pyproject.toml`` is,
-once per version of the file.
+no recipe machinery, no pathlib, and TOML is parsed only where a ``pyproject.toml``
+mentions cfgdiff, once per version of the file.
 """
 
 from __future__ import annotations
@@ -60,12 +60,15 @@ def find(start: str | os.PathLike = ".") -> tuple[str | None, dict[str, Any]]:
 @functools.lru_cache(maxsize=8)
 def _read_toml(file: str, mtime_ns: int, size: int) -> dict[str, Any]:
     """A TOML file's contents, read once per version of it (a command asks for its settings several times)."""
-    import tomllib  # here: a diff outside any project reads no TOML
+    with open(file, "rb") as f:
+        data = f.read()
+    if b"cfgdiff" not in data:  # however the table is spelled, its name is in the file
+        return {}
+    import tomllib  # here: a diff outside a cfgdiff project parses no TOML
 
     try:
-        with open(file, "rb") as f:
-            return tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{display(file)}: invalid TOML: {e}") from None
 
 
