@@ -164,11 +164,7 @@ def sorted_paths(written: Iterable[str]) -> list[str]:
     not split are sorted its way.
     """
     written = list(written)
-    joined = "\n".join(written)
-    if (any(mark in joined for mark in "\x00\x01\x02\x03") or '"' in joined or "(" in joined or "/" in joined
-            or ("'" in joined and "'" in _PLAIN_KEY.sub("", joined))
-            or max(map(len, written), default=0) >= limits.MAX_DEPTH
-            and max(map(str.count, written, repeat("."))) >= limits.MAX_DEPTH):
+    if _any_split_in_full(written):
         return sorted(written, key=sort_key)
     pieces = _PieceCodes()
     nodes = _NodeCodes(pieces)
@@ -179,6 +175,16 @@ def sorted_paths(written: Iterable[str]) -> list[str]:
     if codes == sorted(codes):  # the usual case: text written in canonical order
         return written
     return [written[i] for i in sorted(range(len(written)), key=codes.__getitem__)]
+
+
+def _any_split_in_full(written: list[str]) -> bool:
+    """Whether :func:`sort_key` splits any of these paths in full (see there), or one holds
+    a character the sort strings use as a mark."""
+    joined = "\n".join(written)
+    return (any(mark in joined for mark in "\x00\x01\x02\x03") or '"' in joined or "(" in joined or "/" in joined
+            or ("'" in joined and "'" in _PLAIN_KEY.sub("", joined))
+            or max(map(len, written), default=0) >= limits.MAX_DEPTH
+            and max(map(str.count, written, repeat("."))) >= limits.MAX_DEPTH)
 
 
 class _PieceCodes(dict):
