@@ -181,6 +181,30 @@ def test_every_mutation_is_read_or_refused_in_one_line_and_quickly(tmp_path):
     assert 0 < refused < len(CASES)  # the mutations exercise both outcomes
 
 
+def _outcome(read: Callable[[str, str], canonical.FlatConfig], text: str, name: str) -> canonical.FlatConfig | str:
+    try:
+        return read(text, name)
+    except CfgdiffError as e:
+        return str(e)
+
+
+def test_the_column_reader_reads_every_mutation_as_the_line_by_line_reader_does():
+    read = 0
+    for name, content in CASES:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if not name.endswith(".txt"):
+            continue
+        found = _outcome(canonical.loads, text, name)
+        assert found == _outcome(canonical._read_lines, text, name), name
+        if not isinstance(found, str):
+            read += 1
+            assert canonical.normalize(text, name) == canonical.dumps(found), name
+    assert read > 50
+
+
 def test_a_sample_through_the_command_line_exits_0_1_or_2_with_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
