@@ -17,6 +17,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+from cfgdiff.train.metrics import steady_steps
+
 METRICS_FILE = "metrics.jsonl"
 DATA_FILE = "data.json"
 CONFIG_FILE = "config.txt"
@@ -30,8 +32,8 @@ class Outcome:
     final_loss: float | None = None
     eval_loss: float | None = None
     steps: int | None = None
-    tokens_per_s: float | None = None  # the median over the logged steps
-    mfu: float | None = None  # the median over the steps that report one (not on CPUs)
+    tokens_per_s: float | None = None  # the median over the steady steps (train.metrics.steady_steps)
+    mfu: float | None = None  # the same, over those that report one (not on CPUs)
     corpus_sha256: str | None = None
     jax_version: str | None = None
     notes: tuple[str, ...] = ()
@@ -99,8 +101,9 @@ def _metrics_figures(path: str, notes: list[str]) -> dict[str, Any]:
         return {}
     last = records[-1]
     evals = [r["eval_loss"] for r in records if _number(r.get("eval_loss"))]
-    speeds = [r["tokens_per_s"] for r in records if _number(r.get("tokens_per_s"))]
-    mfus = [r["mfu"] for r in records if _number(r.get("mfu"))]
+    steady = steady_steps(records)  # the medians `cfgdiff run` reports: compile and eval steps left out
+    speeds = [r["tokens_per_s"] for r in steady if _number(r.get("tokens_per_s"))]
+    mfus = [r["mfu"] for r in steady if _number(r.get("mfu"))]
     steps = last.get("step")
     return {
         "final_loss": last["loss"] if _number(last.get("loss")) else None,

@@ -37,7 +37,7 @@ def test_a_complete_run_gives_every_figure(tmp_path):
         final_loss=2.5,
         eval_loss=2.9,
         steps=3,
-        tokens_per_s=1000.0,
+        tokens_per_s=1200.0,  # the steady step: compile and eval steps are left out, as `cfgdiff run` says
         mfu=None,
         corpus_sha256="ab" * 32,
         jax_version="0.10.2",
@@ -48,6 +48,13 @@ def test_a_complete_run_gives_every_figure(tmp_path):
 def test_eval_loss_is_the_last_one_logged(tmp_path):
     records = [*RECORDS, {"step": 4, "loss": 2.4, "eval_loss": 2.6}]
     assert read_outcome(write_run(tmp_path / "run", records)).eval_loss == 2.6
+
+
+def test_tokens_per_s_is_the_median_of_the_steady_steps_as_the_trainer_reports_it(tmp_path):
+    from cfgdiff.train.metrics import steady_state
+
+    records = [*RECORDS, {"step": 4, "loss": 2.4, "tokens_per_s": 1400.0}, {"step": 5, "loss": 2.3, "tokens_per_s": 1000.0}]
+    assert read_outcome(write_run(tmp_path / "run", records)).tokens_per_s == steady_state(records)["tokens_per_s"] == 1200.0
 
 
 def test_mfu_is_the_median_of_the_steps_that_report_one(tmp_path):

@@ -40,9 +40,15 @@ def peak_flops(device_kind: str) -> float | None:
     return None
 
 
+def steady_steps(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps that neither compiled nor evaluated, whose speed is the run's own (all
+    steps if none are left): what the run's tokens/s and MFU are medians of."""
+    return [r for r in records if "compile_s" not in r and r.get("eval_loss") is None] or records
+
+
 def steady_state(records: list[dict[str, Any]]) -> dict[str, float | None]:
-    """Median tokens/s and MFU of the steps that neither compiled nor evaluated (all steps if none are left)."""
-    steady = [r for r in records if "compile_s" not in r and r.get("eval_loss") is None] or records
+    """Median tokens/s and MFU of the :func:`steady_steps`, and how many there are."""
+    steady = steady_steps(records)
     mfus = [r["mfu"] for r in steady if r.get("mfu") is not None]
     return {
         "tokens_per_s": statistics.median(r["tokens_per_s"] for r in steady),
