@@ -481,12 +481,9 @@ class _Values(dict):
 
     def __missing__(self, text: str) -> Any:
         value = parse_value(text)
-        if type(value) in _IMMUTABLE:
+        if type(value) in _PLAIN:  # immutable: one object serves every field
             self[text] = value
         return value
-
-
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, Symbol, Raw})
 
 
 def normalize(text: str, source: str = "<string>") -> str:
@@ -496,10 +493,10 @@ def normalize(text: str, source: str = "<string>") -> str:
     if plain is None:
         return dumps(_read_lines(text, source))
     fields, lines = plain
-    values, spelled = _Values(), {}
+    spelled = {}
     try:
-        for value in set(fields.values()):  # parsed and spelled once each, mutable or not
-            spelled[value] = format_value(values[value])
+        for value in set(fields.values()):  # parsed and spelled once each
+            spelled[value] = format_value(parse_value(value))
     except limits.LimitError:
         return dumps(_read_lines(text, source))  # which names the line
     order = paths.sorted_paths(fields)

@@ -76,7 +76,6 @@ class Lines:
         text = _text_of(value, default_source)
         if text is not None:
             return cls.from_text(*text)
-        canonical._register_optional_types()
         return cls.from_flat(canonical.flatten(value))
 
     @classmethod
@@ -162,7 +161,7 @@ class Lines:
     def raise_malformed(self) -> None:
         """Report a malformed line (or a path given twice) found while diffing, with its line number."""
         if self._text is not None:
-            _exact_lines(self._text, self.source)
+            canonical.loads(self._text, self.source)
         raise ParseError(f"{self.source}: a field path appears twice or is malformed")
 
 
@@ -236,9 +235,9 @@ def check_unchanged(old: Lines, new: Lines) -> None:
     must still mean both are configs (``cfgdiff X X`` refuses a malformed X).
     """
     if old._text is not None:
-        _exact_lines(old._text, old.source)
+        canonical.loads(old._text, old.source)
     if new._text is not None and new._text != old._text:
-        _exact_lines(new._text, new.source)
+        canonical.loads(new._text, new.source)
 
 
 def _exact_lines(text: str, source: str) -> list[str]:
