@@ -10,12 +10,12 @@ aligned; ``--format json`` gives the same as ``{"source", "fields": [{"path", "v
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from collections.abc import Mapping
 
 from cfgdiff import lines
 from cfgdiff.canonical import FlatConfig, dumps, format_value
+from cfgdiff.errors import did_you_mean
 from cfgdiff.provenance import Explanation, Origin, ProvenanceError
 
 #: The origin column starts here at most; longer ``path: value`` lines push it right.
@@ -39,8 +39,7 @@ def select(flat: FlatConfig, prefix: str | None) -> FlatConfig:
     out = FlatConfig({path: value for path, value in flat.items() if lines.is_under(path, prefix)})
     out.source, out.origins = flat.source, flat.origins
     if not out:
-        close = difflib.get_close_matches(prefix, {p for path in flat for p in (*lines.prefixes(path), path)}, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(prefix, {p for path in flat for p in (*lines.prefixes(path), path)})
         raise ProvenanceError(f"{flat.source}: no field at or under {prefix!r}{hint}")
     return out
 

@@ -36,12 +36,12 @@ import copy
 import functools
 import inspect
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import FrameType
 from typing import Any, NamedTuple, TypeVar, Union
 
 from cfgdiff import paths
-from cfgdiff.errors import CfgdiffError
+from cfgdiff.errors import CfgdiffError, did_you_mean
 
 T = TypeVar("T")
 C = TypeVar("C", bound="ConfigBase")
@@ -108,13 +108,6 @@ def _site(frame: FrameType) -> Site | None:
     return (code.co_filename, frame.f_lineno, code.co_qualname)
 
 
-def _did_you_mean(name: str, choices: Iterator[str] | list[str]) -> str:
-    import difflib  # only a typo needs it
-
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 class ConfigBase:
     """A node of a config tree: named fields and the target they configure.
 
@@ -170,7 +163,7 @@ class ConfigBase:
 
     def _unknown(self, name: str) -> UnknownFieldError:
         return UnknownFieldError(
-            f"{self._describe()} has no field {name!r}{_did_you_mean(name, self._fields)}; "
+            f"{self._describe()} has no field {name!r}{did_you_mean(name, self._fields)}; "
             f"fields: {', '.join(self._fields) or '(none)'}"
         )
 
@@ -223,7 +216,7 @@ class ConfigBase:
             except UnknownFieldError:
                 raise UnknownFieldError(
                     f"unknown field {path!r}: {_describe_at(node, walked)} has no field {last!r}"
-                    f"{_did_you_mean(last, node.keys())}"
+                    f"{did_you_mean(last, node.keys())}"
                 ) from None
         elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
             node[last] = value
@@ -296,7 +289,7 @@ def _child(node: Any, segment: paths.Segment, walked: str) -> Any:
     except (KeyError, IndexError):
         pass
     here = paths.join(walked, segment)
-    hint = _did_you_mean(segment, node.keys()) if isinstance(node, ConfigBase) and isinstance(segment, str) else ""
+    hint = did_you_mean(segment, node.keys()) if isinstance(node, ConfigBase) and isinstance(segment, str) else ""
     raise UnknownFieldError(f"unknown field {here!r}{hint}")
 
 

@@ -9,9 +9,19 @@ the file, line or field path and, where it can, says what to type instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class CfgdiffError(Exception):
     """A failure caused by the user's input or environment, reported as one line."""
 
     #: The process exit code the command line uses for this error.
     exit_code: int = 2
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'closest'?)`` for a mistyped ``name`` among ``choices``, or ''."""
+    import difflib  # only a typo needs it
+
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
-import difflib
 import functools
 import inspect
 import linecache
@@ -38,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from cfgdiff import canonical, config, lines, paths
-from cfgdiff.errors import CfgdiffError
+from cfgdiff.errors import CfgdiffError, did_you_mean
 
 
 class ProvenanceError(CfgdiffError, ValueError):
@@ -349,9 +348,7 @@ def explain(tree: config.ConfigBase, path: str, root: str | os.PathLike | None =
     """
     flat = canonical.flatten(tree)
     if path not in flat:
-        close = difflib.get_close_matches(path, list(flat), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ProvenanceError(f"no field {path!r} in this config{hint}")
+        raise ProvenanceError(f"no field {path!r} in this config{did_you_mean(path, flat)}")
     node, name = _holder(tree, path)
     base = Path(root).resolve() if root is not None else project_root()
     origin = origins(tree, base)[path]

@@ -28,7 +28,6 @@ Building a recipe from the code at a git revision is :mod:`cfgdiff.revisions`' j
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import importlib
 import inspect
@@ -42,7 +41,7 @@ from typing import Any
 from cfgdiff import settings
 from cfgdiff.canonical import FlatConfig, Text, dumps, loads
 from cfgdiff.config import ConfigBase
-from cfgdiff.errors import CfgdiffError
+from cfgdiff.errors import CfgdiffError, did_you_mean
 
 RecipeFn = Callable[[], Any]
 
@@ -187,8 +186,7 @@ class Registry(Mapping[str, Recipe]):
 
     def unknown(self, name: str) -> str:
         """The message for a name that is not registered, with a suggestion."""
-        close = difflib.get_close_matches(name, list(self._recipes), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, self._recipes)
         where = f" in {settings.display(self.pyproject)}" if self.pyproject else " (built-in recipes)"
         message = f"unknown recipe {name!r}{hint}; 'cfgdiff list' shows the recipes{where}"
         if self.errors:
