@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -83,13 +83,10 @@ def flats_at_revision(rev: str, names: list[str], start: str | os.PathLike = "."
     ``rev`` (None when the code there does not record provenance). Raises RecipeError when the recipes cannot be
     loaded at all there.
     """
-    with checkout(rev, start) as at:
-        proc = subprocess.run([sys.executable, "-c", _AT_REVISION, str(at.tree), *names], cwd=at.project, env=at.env,
-                              capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RecipeError(f"recipes at {rev}: cannot load them: {last}")
-    results = json.loads(proc.stdout)
+    output, failure = _python_at(rev, start, lambda at: ["-c", _AT_REVISION, str(at.tree), *names])
+    if failure is not None:
+        raise RecipeError(f"recipes at {rev}: cannot load them: {failure}")
+    results = json.loads(output)
     out: dict[str, FlatConfig | RecipeError | None] = {}
     for name in names:
         entry = results[name]
@@ -109,15 +106,22 @@ def explain_at_revision(rev: str, name: str, path: str, start: str | os.PathLike
 
     Raises RecipeError with the one line the command gave instead, without its prefixes.
     """
+    output, failure = _python_at(rev, start, lambda at: ["-m", "cfgdiff", "explain", name, path])
+    if failure is not None:
+        if failure.startswith("cfgdiff: error: "):
+            raise RecipeError(failure.removeprefix("cfgdiff: error: ").removeprefix(f"{name}: "))
+        raise RecipeError(f"the code at {rev} cannot explain it: {failure}")
+    return output
+
+
+def _python_at(rev: str, start: str | os.PathLike, args: Callable[[Checkout], list[str]]) -> tuple[str, str | None]:
+    """Python run with ``args(checkout)`` on the code at ``rev`` (see :func:`checkout`): its
+    output, and the last line it complained with when it failed (else None)."""
     with checkout(rev, start) as at:
-        proc = subprocess.run([sys.executable, "-m", "cfgdiff", "explain", name, path], cwd=at.project, env=at.env,
-                              capture_output=True, text=True)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        if last.startswith("cfgdiff: error: "):
-            raise RecipeError(last.removeprefix("cfgdiff: error: ").removeprefix(f"{name}: "))
-        raise RecipeError(f"the code at {rev} cannot explain it: {last}")
-    return proc.stdout
+        proc = subprocess.run([sys.executable, *args(at)], cwd=at.project, env=at.env, capture_output=True, text=True)
+    if proc.returncode == 0:
+        return proc.stdout, None
+    return proc.stdout, (proc.stderr.strip().splitlines() or ["no output"])[-1]
 
 
 class Checkout(NamedTuple):
