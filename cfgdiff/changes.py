@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from cfgdiff.diff import Diff, Entry, entry_key
+from cfgdiff.diff import Diff, entry_key
 
 #: A change is said once as shared when this many recipes have it.
 MIN_SHARED = 2
@@ -97,13 +97,11 @@ def share(recipes: list[RecipeChange], min_recipes: int = MIN_SHARED) -> list[Sh
     recipes' own changes; sets of more recipes come first.
     """
     have: dict[object, list[str]] = {}
-    first: dict[object, Entry] = {}
     diffs = {r.name: r.diff for r in recipes if r.diff}
     for name, d in diffs.items():
         for entry in d.entries():
             key = entry_key(entry)
             have.setdefault(key, []).append(name)
-            first.setdefault(key, entry)
     by_set: dict[tuple[str, ...], list[object]] = {}
     for key, names in have.items():
         if len(names) >= min_recipes:

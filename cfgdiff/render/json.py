@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cfgdiff.canonical import Raw, Symbol, format_value
-from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Added, Changed, Diff, Node
 from cfgdiff.labels import diff_label_counts
 
-if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
+if TYPE_CHECKING:  # change sets and outcomes: a plain diff imports neither cfgdiff.changes nor cfgdiff.runs
+    from cfgdiff.changes import ChangeSet
     from cfgdiff.runs import Outcome
 
 #: The JSON schema version; bumped only for incompatible changes.

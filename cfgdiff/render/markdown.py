@@ -22,12 +22,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cfgdiff.canonical import format_value
-from cfgdiff.changes import ChangeSet, Problem, RecipeChange
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Removed
 from cfgdiff.lines import last_segment
 from cfgdiff.render.layout import Labels, changes_diffs, count, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
-if TYPE_CHECKING:  # outcomes are read by cfgdiff.runs, which a plain diff does not import
+if TYPE_CHECKING:  # change sets and outcomes: a plain diff imports neither cfgdiff.changes nor cfgdiff.runs
+    from cfgdiff.changes import ChangeSet, Problem, RecipeChange
     from cfgdiff.runs import Outcome
 
 #: GitHub's limit on the body of a comment.

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from pygments.token import Token
 
-from cfgdiff.changes import ChangeSet
 from cfgdiff.diff import Diff
 from cfgdiff.render.layout import BARS, TALLY, Tokens, changes_diffs, count, finish, impact_block, labels_tally, sections, tally
+
+if TYPE_CHECKING:  # a plain diff does not import cfgdiff.changes
+    from cfgdiff.changes import ChangeSet
 
 
 def render_stat(d: Diff, *, color: bool = False, width: int = 40) -> str:
