@@ -48,6 +48,11 @@ class RecipeChange:
     fix: str | None = None
 
     @property
+    def shown(self) -> Diff | None:
+        """What to show of the recipe's diff: ``own`` once the shared changes are said, else ``diff``."""
+        return self.own if self.own is not None else self.diff
+
+    @property
     def only_shared(self) -> bool:
         """Whether every change of this recipe is said among the shared changes."""
         return self.diff is not None and bool(self.diff) and self.own is not None and not self.own

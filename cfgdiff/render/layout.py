@@ -106,7 +106,7 @@ def tally(d: Diff) -> str:
 
 def changes_diffs(changes: ChangeSet) -> list[Diff]:
     """Each change of a change set once: the shared diffs, then what each recipe has of its own."""
-    return [s.diff for s in changes.shared] + [r.own if r.own is not None else r.diff for r in changes.recipes if r.diff]
+    return [s.diff for s in changes.shared] + [r.shown for r in changes.recipes if r.diff]
 
 
 def labels_tally(diffs: list[Diff]) -> str:

@@ -27,7 +27,7 @@ from cfgdiff.lines import last_segment
 from cfgdiff.render.layout import Labels, changes_diffs, count, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
 
 if TYPE_CHECKING:  # change sets and outcomes: a plain diff imports neither cfgdiff.changes nor cfgdiff.runs
-    from cfgdiff.changes import ChangeSet, Problem, RecipeChange
+    from cfgdiff.changes import ChangeSet, Problem
     from cfgdiff.runs import Outcome
 
 #: GitHub's limit on the body of a comment.
@@ -329,7 +329,7 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
     for recipe in changes.recipes:
         if recipe.only_shared or not recipe.diff:
             continue
-        own = _own(recipe)
+        own = recipe.shown
         besides = " besides the shared changes" if own is not recipe.diff else ""
         what = tally_short(own.counts()) + besides
         parts.append(_section(f"**{md_code(recipe.name)}**: {what}", f"{recipe.name}: {what}", own, changes.context.get("blob_url")))
@@ -337,10 +337,6 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
     if not parts and not tail:
         tail.append("No recipe's config changes.")
     return _assemble(head, parts, tail, limit, "cfgdiff review")
-
-
-def _own(recipe: RecipeChange) -> Diff:
-    return recipe.own if recipe.own is not None else recipe.diff  # type: ignore[return-value]
 
 
 def _overview(changes: ChangeSet) -> list[str]:
@@ -351,10 +347,10 @@ def _overview(changes: ChangeSet) -> list[str]:
     remarks = any(r.remark for r in changed)
     rows = ["| recipe | its own changes | shared changes |" + (" |" if remarks else ""), "|---|---|---|" + ("---|" if remarks else "")]
     for r in changed:
-        own = _own(r)
-        shared = {k: v - own.counts()[k] for k, v in r.diff.counts().items() if k != "unchanged"}  # type: ignore[union-attr]
+        own = r.shown.counts()  # type: ignore[union-attr]
+        shared = {k: v - own[k] for k, v in r.diff.counts().items() if k != "unchanged"}  # type: ignore[union-attr]
         row = (
-            f"| {md_code(r.name, table=True)} | {md_text(tally_short(own.counts()) if own else '—')} "
+            f"| {md_code(r.name, table=True)} | {md_text(tally_short(own) if r.shown else '—')} "
             f"| {md_text(tally_short(shared) if any(shared.values()) else '—')} |"
         )
         rows.append(row + (f" {md_text(r.remark)} |" if remarks else ""))

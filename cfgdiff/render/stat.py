@@ -27,7 +27,7 @@ def render_stat(d: Diff, *, color: bool = False, width: int = 40) -> str:
 def render_changes_stat(changes: ChangeSet, *, color: bool = False, width: int = 40) -> str:
     """Counts per recipe (the shared changes as one row each), then problems and the tally."""
     rows = [(f"shared by {len(s.recipes)}", count(s.diff.entries())) for s in changes.shared]
-    rows += [(r.name, count((r.own if r.own is not None else r.diff).entries())) for r in changes.changed if not r.only_shared]
+    rows += [(r.name, count(r.shown.entries())) for r in changes.changed if not r.only_shared]
     out: Tokens = []
     for recipe in changes.recipes:
         if recipe.diff and changes.details:

@@ -65,7 +65,7 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
     if len(out) > blocks:
         out.append((Token.Text, "\n"))
     for shared in changes.shared:
-        what = tally_short(count(shared.diff.entries()))
+        what = tally_short(shared.diff.counts())
         out.append((HEADING, f"Shared by {len(shared.recipes)} recipes ({name_list(shared.recipes)}): {what}\n"))
         _body(shared.diff, out, "  ")
         out.append((Token.Text, "\n"))
@@ -75,7 +75,7 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
         if not recipe.diff:
             out.append((Token.Text, recipe.note + "\n"))
             continue
-        own = recipe.own if recipe.own is not None else recipe.diff
+        own = recipe.shown
         besides = "; besides the shared changes above" if own is not recipe.diff else ""
         remark = f" ({recipe.remark})" if recipe.remark else ""
         out.append((Token.Text, f"{recipe.note}{remark}: {own.summary()}{besides}\n"))
