@@ -73,14 +73,19 @@ class FigureChange:
         """``×4`` or ``÷128`` between two positive numbers, else ''."""
         return ratio_text(self.old.value if self.old else None, self.new.value if self.new else None)
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """The change as a reviewer reads it: ``65,536 -> 512  (÷128)``."""
         old, new = self.old, self.new
         # A note both sides share is said once, after the ratio.
         shared = old.note if old and new and old.note == new.note else ""
         old_text = "(none)" if old is None else format_quantity(old.value, old.unit) if shared else old.text
         new_text = "(none)" if new is None else format_quantity(new.value, new.unit) if shared else new.text
         after = "; ".join(filter(None, (self.ratio, shared)))
-        return f"{self.name}  {old_text} -> {new_text}" + (f"  ({after})" if after else "")
+        return f"{old_text} -> {new_text}" + (f"  ({after})" if after else "")
+
+    def __str__(self) -> str:
+        return f"{self.name}  {self.text}"
 
 
 # -- registration ----------------------------------------------------------------------
@@ -136,11 +141,9 @@ def load_project(start: str | os.PathLike = ".") -> None:
 def target_of(fields: Fields) -> str | None:
     """The root target's dotted name: ``klass`` or ``fn``, unquoted (cfgdiff) or quoted (AXLearn)."""
     for key in ("klass", "fn"):
-        value = fields.get(key)
-        if isinstance(value, Symbol):
-            return value.name
-        if isinstance(value, str):
-            return value
+        name = _name(fields, key)
+        if name is not None:
+            return name
     return None
 
 
@@ -182,7 +185,7 @@ def table(found: Iterable[Figure] | Iterable[FigureChange]) -> list[str]:
     """Figures or figure changes as aligned lines: ``tokens per step  65,536 -> 512  (÷128)``."""
     found = list(found)
     width = max((len(f.name) for f in found), default=0)
-    return [f"{f.name:<{width}}  {str(f)[len(f.name) + 2:] if isinstance(f, FigureChange) else f.text}" for f in found]
+    return [f"{f.name:<{width}}  {f.text}" for f in found]
 
 
 class LinesView(Mapping[str, Any]):
