@@ -129,7 +129,7 @@ def review(base: str | None = None, start: str = ".") -> Review:
             needs_build.append(name)
         if name in registry:
             try:
-                item.new = registry[name].flat()
+                item.new = registry[name].flat(registry.root)
             except RecipeError as e:
                 item.status, item.error = "error", str(e)
     if needs_build:
@@ -181,10 +181,11 @@ def _slips(item: RecipeReview, registry: Registry) -> list[Problem]:
         golden_now = loads(path.read_text(encoding="utf-8"), shown)
     except ParseError as e:
         return [Problem("error", str(e), fix)]
-    golden_touched = item.old_source != "golden" or bool(diff(item.old, golden_now))
     if not diff(golden_now, item.new):
-        item.golden_updated = golden_touched and item.status == "changed"
+        # Matching a recipe that changed, the golden file moved with it (it differs from the old config).
+        item.golden_updated = item.status == "changed"
         return []
+    golden_touched = item.old_source != "golden" or bool(diff(item.old, golden_now))
     if not golden_touched:  # said in Review.problems, once for all such recipes
         item.golden_left_behind = True
         item.golden_dir = _relative(registry.golden_dir, registry.root)
