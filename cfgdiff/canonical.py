@@ -136,6 +136,12 @@ class Text:
     source: str = "<text>"
     origins: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False)
 
+    def flat(self) -> FlatConfig:
+        """The text read (:func:`loads`) into a FlatConfig that keeps its source and origins."""
+        flat = loads(self.text, self.source)
+        flat.origins = self.origins
+        return flat
+
 
 # -- config tree -> FlatConfig ---------------------------------------------------------
 

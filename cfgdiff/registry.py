@@ -39,7 +39,7 @@ from types import ModuleType
 from typing import Any
 
 from cfgdiff import settings
-from cfgdiff.canonical import FlatConfig, Text, dumps, loads
+from cfgdiff.canonical import FlatConfig, Text, dumps
 from cfgdiff.config import ConfigBase
 from cfgdiff.errors import CfgdiffError, did_you_mean
 
@@ -105,10 +105,7 @@ class Recipe:
 
     def flat(self, root: str | os.PathLike | None = None) -> FlatConfig:
         """The built config as a FlatConfig, exactly as its golden file would read, with its origins."""
-        text = self.text(root=root)
-        flat = loads(text.text, source=text.source)
-        flat.origins = text.origins
-        return flat
+        return self.text(root=root).flat()
 
     def error(self, e: BaseException) -> RecipeError:
         """``e`` as this recipe's one-line error."""

@@ -45,11 +45,7 @@ def resolve(arg: str, *, cwd: str | os.PathLike | None = None) -> FlatConfig:
     'golden_configs/tiny_lm.txt'
     """
     found = read(arg, cwd=cwd)
-    if isinstance(found, Text):
-        flat = canonical.loads(found.text, found.source)
-        flat.origins = found.origins
-        return flat
-    return found
+    return found.flat() if isinstance(found, Text) else found
 
 
 def canonical_text(arg: str, *, cwd: str | os.PathLike | None = None) -> str:
