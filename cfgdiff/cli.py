@@ -157,7 +157,7 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
     Exit codes: 0 all match, 1 a golden file differs, is missing or is stale (with
     --fail-on: a change carries one of the labels), 2 trouble.
     """
-    from cfgdiff import golden, hooks, render
+    from cfgdiff import golden, hooks
     from cfgdiff.registry import discover
 
     registry = discover()
@@ -171,10 +171,8 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
         every = f"all {len(registry)} recipes" if len(registry) != 1 else "its 1 recipe"
         click.echo(f"cfgdiff: staged {files[0]}{more} may change recipes: checking {every}")
     report = golden.check(registry, recipes)
-    colored = use_color(color) and fmt in ("text", "stat")
     changes = golden.changeset(report)
-    labeler.annotate_changes(changes)
-    click.echo(render.write_changes(changes, fmt, color=colored), nl=False, color=colored)
+    _write_changes(changes, labeler, fmt, color)
     if fail_on and report.exit_code != 2:
         ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
     if staged and report.exit_code == 1:
@@ -217,13 +215,11 @@ def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tupl
     Exit codes: 0 the review was made (with --fail-on: and no change carries one of the
     labels), 1 with --fail-on, a change carries one of them, 2 trouble.
     """
-    from cfgdiff import render, review
+    from cfgdiff import review
 
     labeler = _project_labeler(".", fail_on)
-    colored = use_color(color) and fmt in ("text", "stat")
     changes = review.changeset(review.review(base))
-    labeler.annotate_changes(changes)
-    click.echo(render.write_changes(changes, fmt, color=colored, marker=review.MARKER), nl=False, color=colored)
+    _write_changes(changes, labeler, fmt, color, marker=review.MARKER)
     if fail_on:
         ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
 
@@ -237,6 +233,15 @@ def _project_labeler(start: str | os.PathLike, fail_on: tuple[str, ...]) -> Labe
     labeler.check(fail_on)
     impact.load_project(start)
     return labeler
+
+
+def _write_changes(changes: ChangeSet, labeler: Labeler, fmt: str, color: str, marker: str | None = None) -> None:
+    """A change set, its changes labelled, in ``fmt`` (coloured as ``--color`` says for text and stat)."""
+    from cfgdiff import render
+
+    colored = use_color(color) and fmt in ("text", "stat")
+    labeler.annotate_changes(changes)
+    click.echo(render.write_changes(changes, fmt, color=colored, marker=marker), nl=False, color=colored)
 
 
 def _labelled(changes: ChangeSet, labeler: Labeler, fail_on: tuple[str, ...]) -> bool:
@@ -467,8 +472,7 @@ def diff_command(
         if os.path.isdir(old) and os.path.isdir(new):  # two run directories: what each achieved heads the diff
             from cfgdiff import runs
 
-            if runs.is_run_dir(old) and runs.is_run_dir(new):
-                outcomes = [runs.read_outcome(old), runs.read_outcome(new)]
+            outcomes = [runs.read_outcome(old), runs.read_outcome(new)]  # sources.read refused a folder without config.txt
         colored = use_color(color) and fmt == "text"
         if stat:
             text = render.render_stat(result, color=colored)
