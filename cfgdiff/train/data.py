@@ -128,6 +128,7 @@ class TextDataset(Configurable):
         self.source: TextSource = cfg.source.instantiate()
         self.tokenizer: ByteTokenizer = cfg.tokenizer.instantiate()
         self._tokens: np.ndarray | None = None  # read on first use: an AOT compile needs no corpus
+        self._hash: str | None = None
 
     @property
     def tokens(self) -> np.ndarray:
@@ -140,8 +141,13 @@ class TextDataset(Configurable):
         return self._tokens
 
     def corpus_hash(self) -> str:
-        """sha256 of the corpus bytes: the stdlib corpus differs between Python versions."""
-        return hashlib.sha256(self.tokens.tobytes()).hexdigest()
+        """sha256 of the corpus bytes: the stdlib corpus differs between Python versions.
+
+        Hashed once: a resumed run checks it before and after compiling, then records it.
+        """
+        if self._hash is None:
+            self._hash = hashlib.sha256(self.tokens).hexdigest()  # the array's own buffer, not a copy
+        return self._hash
 
     def _split(self) -> int:
         n = len(self.tokens)
