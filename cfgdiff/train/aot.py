@@ -43,6 +43,7 @@ def compile_report(cfg: Any, num_devices: int) -> dict[str, Any]:
     import jax
 
     from cfgdiff.config import ConfigError
+    from cfgdiff.train import memory as memory_lib
     from cfgdiff.train.validate import check
 
     devices = jax.devices("cpu")
@@ -56,18 +57,13 @@ def compile_report(cfg: Any, num_devices: int) -> dict[str, Any]:
     compiled = lowered.compile()
     t2 = time.perf_counter()
     memory = compiled.memory_analysis()
-    per_device = None
-    if memory is not None:
-        per_device = (
-            memory.argument_size_in_bytes + memory.output_size_in_bytes + memory.temp_size_in_bytes - memory.alias_size_in_bytes
-        )
     return {
         "devices": num_devices,
         "mesh": dict(trainer.mesh.shape),
         "params": trainer.model.param_count(),
         "tokens_per_step": trainer.tokens_per_step(),
         "flops_per_step": trainer.flops_per_step(),
-        "memory_per_device": per_device,
+        "memory_per_device": memory_lib.compiled_bytes(compiled),
         "arguments_per_device": memory.argument_size_in_bytes if memory is not None else None,
         "temp_per_device": memory.temp_size_in_bytes if memory is not None else None,
         "lower_s": t1 - t0,
@@ -77,7 +73,9 @@ def compile_report(cfg: Any, num_devices: int) -> dict[str, Any]:
 
 def format_report(name: str, r: dict[str, Any]) -> str:
     """The report as a few aligned lines."""
-    gib = lambda b: "n/a" if b is None else f"{b / 2**30:.2f} GiB"  # noqa: E731
+    from cfgdiff.train.memory import gib as gib_of
+
+    gib = lambda b: "n/a" if b is None else gib_of(b)  # noqa: E731
     mesh = " x ".join(f"{k}={v}" for k, v in r["mesh"].items())
     return "\n".join([
         f"{name}: compiled for {r['devices']} CPU devices ({mesh})",

@@ -7,6 +7,7 @@ temporaries). Either one over the device's memory is refused in one line.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -32,14 +33,7 @@ def device_memory(device: Any) -> int | None:
 
 def shard_bytes(tree: Any) -> int:
     """Bytes of one device's shards of a tree of ``jax.ShapeDtypeStruct`` with shardings."""
-    total = 0
-    for leaf in jax.tree.leaves(tree):
-        shape = leaf.sharding.shard_shape(leaf.shape)
-        n = 1
-        for s in shape:
-            n *= s
-        total += n * leaf.dtype.itemsize
-    return total
+    return sum(math.prod(leaf.sharding.shard_shape(leaf.shape)) * leaf.dtype.itemsize for leaf in jax.tree.leaves(tree))
 
 
 def compiled_bytes(compiled: Any) -> int | None:
