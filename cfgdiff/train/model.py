@@ -156,9 +156,7 @@ class Decoder(Configurable):
             x = self._constrain(x)
             p = jax.tree.map(lambda w: w.astype(dt), p)
             x = x + self._attention(rms_norm(x, p["attn_norm"], c.norm_eps), p, cos, sin)
-            h = rms_norm(x, p["mlp_norm"], c.norm_eps)
-            x = x + (jax.nn.silu(h @ p["w_gate"]) * (h @ p["w_up"])) @ p["w_down"]
-            return x, None
+            return self._mlp(x, p), None
 
         if c.remat:
             layer = jax.checkpoint(layer, policy=jax.checkpoint_policies.nothing_saveable)
@@ -167,7 +165,17 @@ class Decoder(Configurable):
         else:
             for i in range(c.num_layers):
                 x, _ = layer(x, jax.tree.map(lambda w: w[i], params["layers"]))
-        x = rms_norm(self._constrain(x), params["final_norm"].astype(dt), c.norm_eps)
+        return self._logits(params, self._constrain(x))
+
+    def _mlp(self, x: jax.Array, p: Params) -> jax.Array:
+        """The residual stream after one layer's gated MLP (``p`` in the compute dtype)."""
+        h = rms_norm(x, p["mlp_norm"], self.cfg.norm_eps)
+        return x + (jax.nn.silu(h @ p["w_gate"]) * (h @ p["w_up"])) @ p["w_down"]
+
+    def _logits(self, params: Params, x: jax.Array) -> jax.Array:
+        """Float32 logits of the residual stream: final norm, then unembedding."""
+        c, dt = self.cfg, self.cfg.compute_dtype
+        x = rms_norm(x, params["final_norm"].astype(dt), c.norm_eps)
         unembed = params["embed"].T if c.tied_embeddings else params["unembed"]
         return (x @ unembed.astype(dt)).astype(jnp.float32)
 
@@ -223,25 +231,19 @@ class Decoder(Configurable):
             p = jax.tree.map(lambda w: w.astype(dt), p)
             out, layer_cache = self._cached_attention(rms_norm(x, p["attn_norm"], c.norm_eps), p, layer_cache, positions, cos, sin, visible)
             x = x + out
-            h = rms_norm(x, p["mlp_norm"], c.norm_eps)
-            x = x + (jax.nn.silu(h @ p["w_gate"]) * (h @ p["w_up"])) @ p["w_down"]
-            return x, layer_cache
+            return self._mlp(x, p), layer_cache
 
         # Scanned whatever scan_layers says: unrolled, restacking the layers' caches costs
         # a copy of the whole cache per token (small_lm decodes 1.7x slower on a CPU).
         x, cache = jax.lax.scan(layer, x, (params["layers"], cache))
-        x = rms_norm(x, params["final_norm"].astype(dt), c.norm_eps)
-        unembed = params["embed"].T if c.tied_embeddings else params["unembed"]
-        return (x @ unembed.astype(dt)).astype(jnp.float32), cache
+        return self._logits(params, x), cache
 
     def _cached_attention(self, x: jax.Array, p: Params, cache: KVCache, positions: jax.Array,
                           cos: jax.Array, sin: jax.Array, visible: jax.Array) -> tuple[jax.Array, KVCache]:
         c, hd = self.cfg, self.head_dim
         b, t, _ = x.shape
-        # apply_rope takes one row's tables; here every row has its own positions.
-        rope = jax.vmap(lambda x, cos, sin: apply_rope(x[None], cos, sin)[0])
-        q = rope((x @ p["wq"]).reshape(b, t, c.num_heads, hd), cos, sin)
-        k = rope((x @ p["wk"]).reshape(b, t, c.num_kv_heads, hd), cos, sin)
+        q = apply_rope((x @ p["wq"]).reshape(b, t, c.num_heads, hd), cos, sin)  # tables per row: its own positions
+        k = apply_rope((x @ p["wk"]).reshape(b, t, c.num_kv_heads, hd), cos, sin)
         v = (x @ p["wv"]).reshape(b, t, c.num_kv_heads, hd)
         write = jax.vmap(lambda old, new, start: jax.lax.dynamic_update_slice(old, new, (start, 0, 0)))
         cache = {"k": write(cache["k"], k, positions), "v": write(cache["v"], v, positions)}
@@ -296,9 +298,12 @@ def rope_tables(seq_len: int, head_dim: int, theta: float) -> tuple[jax.Array, j
 
 
 def apply_rope(x: jax.Array, cos: jax.Array, sin: jax.Array) -> jax.Array:
-    """Rotate pairs (first half, second half) of each head's features by position ([b, t, h, d])."""
+    """Rotate pairs (first half, second half) of each head's features by position ([b, t, h, d]).
+
+    The tables are [t, d/2] (every row at positions 0..t-1) or [b, t, d/2] (each row at its own).
+    """
     x1, x2 = jnp.split(x.astype(jnp.float32), 2, axis=-1)
-    cos, sin = cos[None, :, None, :], sin[None, :, None, :]
+    cos, sin = cos[..., None, :], sin[..., None, :]  # broadcast over heads
     return jnp.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1).astype(x.dtype)
 
 
