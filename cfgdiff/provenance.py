@@ -98,31 +98,7 @@ class Origins(Mapping):
     def __getitem__(self, path: str) -> Origin:
         if self._all is not None:
             return self._all[path]
-        try:
-            segments = paths.split(path)
-        except paths.PathError:
-            raise KeyError(path) from None
-        node, found = self._tree, None
-        for segment in segments:
-            if isinstance(node, config.ConfigBase):
-                if segment == node.target_key and segment not in node.keys():
-                    return self._resolve(node, segment)
-                if not isinstance(segment, str) or segment not in node.keys():
-                    raise KeyError(path)
-                found, node = self._resolve(node, segment), node._fields[segment]
-            elif isinstance(node, (list, tuple)) and type(node) in (list, tuple):
-                if not isinstance(segment, int) or not -len(node) <= segment < len(node):
-                    raise KeyError(path)
-                node = node[segment]
-            elif type(node) is dict:
-                if not isinstance(segment, paths.Key) or segment.key not in node:
-                    raise KeyError(path)
-                node = node[segment.key]
-            else:  # a value written as several lines (a dataclass, a partial): its field's origin
-                break
-        if found is None:
-            raise KeyError(path)
-        return found
+        return self._resolve(*_holder(self._tree, path))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._everything())
@@ -365,19 +341,30 @@ def explain(tree: config.ConfigBase, path: str, root: str | os.PathLike | None =
 
 
 def _holder(tree: config.ConfigBase, path: str) -> tuple[config.ConfigBase, str]:
-    """The innermost config node on ``path`` and the name of its field the path is in."""
+    """The innermost config node on ``path`` and the name of its field the path is in (or
+    of its target line); KeyError for a path the tree does not have."""
+    try:
+        segments = paths.split(path)
+    except paths.PathError:
+        raise KeyError(path) from None
     node, name = tree, ""
     value: Any = tree
-    for segment in paths.split(path):
+    for segment in segments:
         if isinstance(value, config.ConfigBase):
-            if segment not in value.keys():  # the target line (klass/fn/partial) of a signature config
-                return value, str(segment)
-            node, name, value = value, str(segment), value._fields[segment]
-        elif isinstance(value, (list, tuple)) and isinstance(segment, int):
+            if segment == value.target_key and segment not in value.keys():  # klass/fn/partial
+                return value, segment
+            if not isinstance(segment, str) or segment not in value.keys():
+                raise KeyError(path)
+            node, name, value = value, segment, value._fields[segment]
+        elif type(value) in (list, tuple):
+            if not isinstance(segment, int) or not -len(value) <= segment < len(value):
+                raise KeyError(path)
             value = value[segment]
-        elif isinstance(value, dict) and isinstance(segment, paths.Key) and segment.key in value:
+        elif type(value) is dict:
+            if not isinstance(segment, paths.Key) or segment.key not in value:
+                raise KeyError(path)
             value = value[segment.key]
-        else:
+        else:  # a value written as several lines (a dataclass, a partial): its field's origin
             break
     return node, name
 
