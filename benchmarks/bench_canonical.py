@@ -17,15 +17,13 @@ Fiddle's printer on the same tree; ``cfgdiff show`` of the 45,000-line file unde
 from __future__ import annotations
 
 import argparse
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_diff import _ENV, bare_command, cli_command
+from bench_diff import bare_command, best, cli_command, run
 
 from cfgdiff import canonical
 from cfgdiff.config import Config
@@ -108,22 +106,15 @@ def _show_command(text: str, repeat: int) -> tuple[tuple[float, float], ...]:
         file = Path(tmp, "config.txt")
         file.write_text(text)
 
-        def run(argv: list[str]) -> tuple[float, float]:
-            walls, cpus = [], []
-            for _ in range(repeat):
-                start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-                subprocess.run(argv, stdout=subprocess.DEVNULL, env=_ENV, check=True)
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                walls.append(time.perf_counter() - start)
-                cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-            return min(walls), min(cpus)
+        def timed(argv: list[str]) -> tuple[float, float]:
+            return best(run(argv, expect=0), repeat)
 
-        run([*command, "show", str(file)])  # warm the bytecode cache
-        times = run([*command, "show", str(file)]), run([sys.executable, "-c", "pass"])
+        run([*command, "show", str(file)], expect=0)()  # warm the bytecode cache
+        times = timed([*command, "show", str(file)]), timed([sys.executable, "-c", "pass"])
         bare = bare_command(Path(tmp, "bare"))
         if bare is None:
             return times
-        return *times, run([*bare, "show", str(file)]), run([sys.executable, "-S", "-c", "pass"])
+        return *times, timed([*bare, "show", str(file)]), timed([sys.executable, "-S", "-c", "pass"])
 
 
 def main() -> None:

@@ -148,7 +148,7 @@ _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def run(command: list[str], expect: int) -> Callable[[], None]:
     def go() -> None:
-        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_ENV)
+        proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_ENV)
         if proc.returncode != expect:
             raise SystemExit(f"{command[0]} exited {proc.returncode}: {proc.stderr.decode()[:500]}")
     return go

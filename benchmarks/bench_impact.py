@@ -15,10 +15,10 @@ microseconds), far below parsing the file.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench_canonical import best_of
 
 from cfgdiff import canonical, impact
 from cfgdiff.lines import Lines
@@ -30,15 +30,6 @@ def text_of(layers: int) -> str:
     """llama_7b's golden file plus ``layers`` x 45 fields under ``model.extra``, like a 7B AXLearn golden."""
     filler = "".join(f"model.extra.layers[{i}].field{j}: {i * j}\n" for i in range(layers) for j in range(45))
     return GOLDEN.read_text() + filler
-
-
-def best(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 class Counting(impact.LinesView):
@@ -60,12 +51,12 @@ def main() -> None:
     text = text_of(args.layers)
     lines = Lines.from_text(text, "bench")
     fields = len(lines.lines)
-    view = best(lambda: impact.figures(impact.LinesView(lines)), args.repeat)
-    parsed = best(lambda: impact.figures(canonical.loads(text)), max(1, args.repeat // 2))
+    view, figures = best_of(args.repeat, lambda: impact.figures(impact.LinesView(lines)))
+    parsed, figures_parsed = best_of(max(1, args.repeat // 2), lambda: impact.figures(canonical.loads(text)))
     impact.figures(Counting(lines))
-    assert impact.figures(impact.LinesView(lines)) == impact.figures(canonical.loads(text))
+    assert figures == figures_parsed
 
-    print(f"fields: {fields:,}; figures: {len(impact.figures(impact.LinesView(lines)))}; lookups: {Counting.lookups}")
+    print(f"fields: {fields:,}; figures: {len(figures)}; lookups: {Counting.lookups}")
     print(f"figures on the lazy view:        {view * 1e6:9.0f} us  ({view * 1e6 / Counting.lookups:.1f} us a lookup)")
     print(f"baseline, loads then figures:    {parsed * 1e6:9.0f} us")
     print(f"ratio (baseline / lazy view):    {parsed / view:9.0f}x")
