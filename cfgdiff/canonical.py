@@ -435,9 +435,7 @@ def parse_value(text: str) -> Any:
         return Symbol(text)
     try:
         value = limits.literal(text)
-    except limits.LimitError:
-        raise
-    except ValueError:
+    except limits.NotALiteral:
         return Raw(text)
     return value if isinstance(value, _LITERAL_TYPES) else Raw(text)
 

@@ -41,6 +41,10 @@ class LimitError(CfgdiffError, ValueError):
     """Input beyond one of the limits above; readers add FILE:LINE or the field path."""
 
 
+class NotALiteral(ValueError):
+    """Text :func:`literal` cannot read as a literal; readers keep it as text."""
+
+
 def check_int(value: int) -> int:
     """``value``, or LimitError when it has more than MAX_INT_DIGITS digits."""
     if value.bit_length() > _MAX_INT_BITS and abs(value) >= 10**MAX_INT_DIGITS:
@@ -62,11 +66,11 @@ def max_document_fields(size: int) -> int:
 def literal(text: str) -> Any:
     """A Python literal read from ``text`` without running code, within the limits.
 
-    Raises ValueError for text that is not a literal (or too long to parse, see
+    Raises NotALiteral for text that is not a literal (or too long to parse, see
     MAX_LITERAL_CHARS), LimitError for an integer past MAX_INT_DIGITS.
     """
     if len(text) > MAX_LITERAL_CHARS and text[:1] not in ("'", '"', "b"):
-        raise ValueError("too long to parse")
+        raise NotALiteral("too long to parse")
     import ast  # here: most values are read by canonical's regular expressions, not the parser
 
     try:
@@ -74,11 +78,11 @@ def literal(text: str) -> Any:
     except SyntaxError as e:
         if "integer string conversion" in str(e):  # a decimal literal past Python's limit
             raise LimitError(f"an integer of more than {MAX_INT_DIGITS:,} digits") from None
-        raise ValueError("not a literal") from None
+        raise NotALiteral("not a literal") from None
     except (ValueError, TypeError, RecursionError, MemoryError):
         # The parser gives up on deep nesting (RecursionError, or MemoryError for its own
         # stack); the text is not a literal cfgdiff can read.
-        raise ValueError("not a literal") from None
+        raise NotALiteral("not a literal") from None
     _check_ints(value)
     return value
 

@@ -111,9 +111,7 @@ def split(path: str) -> list[Segment]:
 def _key(text: str, path: str) -> Key:
     try:
         key = limits.literal(text)
-    except limits.LimitError:
-        raise
-    except ValueError:
+    except limits.NotALiteral:
         return Key(text, text)  # not a literal (``[PartitionSpec('data')]``): the text is the key
     try:
         hash(key)
