@@ -104,9 +104,15 @@ def tally(d: Diff) -> str:
     return d.summary() + labels_tally([d])
 
 
-def changes_diffs(changes: ChangeSet) -> list[Diff]:
-    """Each change of a change set once: the shared diffs, then what each recipe has of its own."""
-    return [s.diff for s in changes.shared] + [r.shown for r in changes.recipes if r.diff]
+def changes_tally(changes: ChangeSet) -> str:
+    """A change set's closing line, with the labels of its changes, each counted once
+    (the shared diffs, then what each recipe has of its own)."""
+    return changes.tally + labels_tally([s.diff for s in changes.shared] + [r.shown for r in changes.recipes if r.diff])
+
+
+def impacts(changes: ChangeSet) -> list[tuple[str, list[Any]]]:
+    """``("Impact on NAME", figure changes)`` for each recipe whose diff shows moved figures."""
+    return [(f"Impact on {r.name}", r.diff.impact) for r in changes.recipes if r.diff and r.diff.impact and changes.details]
 
 
 def labels_tally(diffs: list[Diff]) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cfgdiff.canonical import format_value
 from cfgdiff.diff import Added, Changed, Diff, Entry, Group, Removed
 from cfgdiff.lines import last_segment
-from cfgdiff.render.layout import Labels, changes_diffs, count, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
+from cfgdiff.render.layout import Labels, changes_tally, count, impacts, moved_text, origin_text, sections, tally, tally_short, value_text
 
 if TYPE_CHECKING:  # change sets and outcomes: a plain diff imports neither cfgdiff.changes nor cfgdiff.runs
     from cfgdiff.changes import ChangeSet, Problem
@@ -303,14 +303,13 @@ def render_changes_markdown(changes: ChangeSet, *, marker: str | None = None, li
         where.append(f"against {md_code(ctx['base'])} (merge base {md_code(ctx.get('merge_base', '')[:10])})")
     if ctx.get("head"):
         where.append(f"for commit {md_code(ctx['head'][:10])}" + (f" with {md_text(ctx['worktree'])}" if ctx.get("worktree") else ""))
-    lead = [f"**{md_text(changes.tally + labels_tally(changes_diffs(changes)))}**"] if changes.tally else []
+    lead = [f"**{md_text(changes_tally(changes))}**"] if changes.tally else []
     if where:
         lead.append(" ".join(where) + ".")
     if lead:
         head += [" ".join(lead), ""]
-    for recipe in changes.recipes:
-        if recipe.diff and recipe.diff.impact and changes.details:
-            head += _impact_table(recipe.diff.impact, f"Impact on {recipe.name}")
+    for title, found in impacts(changes):
+        head += _impact_table(found, title)
     for severity, alert in (("error", "CAUTION"), ("warning", "WARNING")):
         found = [p for p in changes.problems if p.severity == severity]
         if found:

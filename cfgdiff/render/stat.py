@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pygments.token import Token
 
 from cfgdiff.diff import Diff
-from cfgdiff.render.layout import BARS, TALLY, Tokens, changes_diffs, count, finish, impact_block, labels_tally, sections, tally
+from cfgdiff.render.layout import BARS, TALLY, Tokens, changes_tally, count, finish, impact_block, impacts, sections, tally
 
 if TYPE_CHECKING:  # a plain diff does not import cfgdiff.changes
     from cfgdiff.changes import ChangeSet
@@ -29,13 +29,12 @@ def render_changes_stat(changes: ChangeSet, *, color: bool = False, width: int =
     rows = [(f"shared by {len(s.recipes)}", count(s.diff.entries())) for s in changes.shared]
     rows += [(r.name, count(r.shown.entries())) for r in changes.changed if not r.only_shared]
     out: Tokens = []
-    for recipe in changes.recipes:
-        if recipe.diff and changes.details:
-            impact_block(recipe.diff.impact, out, f"Impact on {recipe.name}")
+    for title, found in impacts(changes):
+        impact_block(found, out, title)
     out += _rows(rows, width)
     out.extend((Token.Text, f" {p.severity}: {p.message}\n") for p in changes.problems)
     if changes.tally:
-        out.append((TALLY, f" {changes.tally}{labels_tally(changes_diffs(changes))}\n"))
+        out.append((TALLY, f" {changes_tally(changes)}\n"))
     return finish(out, color)
 
 

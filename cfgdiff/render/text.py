@@ -14,7 +14,7 @@ from cfgdiff.canonical import Raw, Symbol, format_value, parse_value
 from cfgdiff.diff import TARGET_KEYS, Added, Changed, Diff, Entry, Group, Moved, Node, Removed, element_diff
 from cfgdiff.lines import last_segment, parent
 from cfgdiff.render.layout import ADDED, CHANGED, HEADING, LABEL, MARK, MOVED, NOTE, REMOVED, TALLY, Labels, Tokens
-from cfgdiff.render.layout import changes_diffs, count, finish, impact_block, labels_tally, moved_text, origin_text, sections, tally, tally_short, value_text
+from cfgdiff.render.layout import changes_tally, count, finish, impact_block, impacts, moved_text, origin_text, sections, tally, tally_short, value_text
 
 if TYPE_CHECKING:  # change sets and outcomes: a plain diff imports neither cfgdiff.changes nor cfgdiff.runs
     from cfgdiff.changes import ChangeSet
@@ -59,9 +59,8 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
     if changes.title:
         out.append((TALLY, changes.title + "\n"))
     blocks = len(out)
-    for recipe in changes.recipes:
-        if recipe.diff and changes.details:
-            impact_block(recipe.diff.impact, out, f"Impact on {recipe.name}")
+    for title, found in impacts(changes):
+        impact_block(found, out, title)
     if len(out) > blocks:
         out.append((Token.Text, "\n"))
     for shared in changes.shared:
@@ -92,7 +91,7 @@ def render_changes(changes: ChangeSet, *, color: bool = False, closing: bool = T
         if problem.fix:
             out.append((NOTE, f"  fix: {problem.fix}\n"))
     if closing and changes.tally:
-        out.append((TALLY, changes.tally + labels_tally(changes_diffs(changes)) + "\n"))
+        out.append((TALLY, changes_tally(changes) + "\n"))
     if closing and changes.fix:
         out.append((Token.Text, f"To accept these configs: {changes.fix}\n"))
     return finish(out, color)
