@@ -247,7 +247,7 @@ def bare_command(folder: Path) -> list[str] | None:
             (folder / source.name).symlink_to(source, target_is_directory=True)
     except OSError:
         return None
-    boot = f"import sys; sys.path.insert(0, {str(folder)!r}); from cfgdiff.cli import entry; entry()"
+    boot = f"import sys; sys.path.insert(0, {str(folder)!r}); from cfgdiff.console import entry; entry()"
     return [sys.executable, "-S", "-c", boot]
 
 

@@ -1,5 +1,5 @@
 """``python -m cfgdiff``: the same as the ``cfgdiff`` command."""
 
-from cfgdiff.cli import entry
+from cfgdiff.console import entry
 
 entry()

@@ -7,22 +7,18 @@ code 2, never a traceback.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from cfgdiff.console import USER_ERRORS, diff_report, error_line, project_labeler, use_color
 from cfgdiff.errors import CfgdiffError
 
 if TYPE_CHECKING:  # imported by the commands that use them, not on every start
     from cfgdiff.changes import ChangeSet
     from cfgdiff.labels import Labeler
-
-#: Failures that are the user's input or environment, not a bug: one line, exit code 2.
-#: Anything else is a bug in cfgdiff and keeps its traceback.
-USER_ERRORS: tuple[type[BaseException], ...] = (CfgdiffError, OSError)
 
 
 class DefaultGroup(click.Group):
@@ -36,18 +32,11 @@ class DefaultGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:  # a reader that stopped early (| head): click's main ends quietly
+            raise
         except USER_ERRORS as e:
-            click.echo(f"cfgdiff: error: {_one_line(e)}", err=True)
+            click.echo(f"cfgdiff: error: {error_line(e)}", err=True)
             ctx.exit(getattr(e, "exit_code", 2))
-
-
-def _one_line(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.filename}: {error.strerror or error}"
-    text = str(error) or type(error).__name__
-    if isinstance(error, KeyError) and len(error.args) == 1:
-        text = str(error.args[0])
-    return " ".join(text.split("\n"))
 
 
 def color_option(fn: Any) -> Any:
@@ -59,16 +48,6 @@ def color_option(fn: Any) -> Any:
         show_default=True,
         help="Colour the output (NO_COLOR turns auto off).",
     )(fn)
-
-
-def use_color(choice: str, stream: Any = None) -> bool:
-    """Whether to colour output for ``--color choice`` on ``stream`` (stdout by default)."""
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
-        return False
-    stream = sys.stdout if stream is None else stream
-    return hasattr(stream, "isatty") and stream.isatty()
 
 
 def fail_on_option(fn: Any) -> Any:
@@ -97,15 +76,6 @@ def main() -> None:
     recipe name, REV:RECIPE, package.module:function, or - (canonical text on stdin).
     Exit codes: 0 same, 1 different, 2 trouble.
     """
-
-
-def entry() -> None:
-    """The ``cfgdiff`` console script (and ``python -m cfgdiff``): :func:`main` in its own process."""
-    # What started the process (the interpreter, click, these modules: some 100,000
-    # objects) lives until it exits; frozen, the collector never scans it again, at exit
-    # included. A 45,000-field diff takes 5 ms less.
-    gc.freeze()
-    main(prog_name="cfgdiff")
 
 
 # Commands are added below, one section per domain; each is a thin wrapper over a library call.
@@ -162,7 +132,7 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
 
     registry = discover()
     golden.require_project(registry)
-    labeler = _project_labeler(registry.root, fail_on)
+    labeler = project_labeler(registry.root, fail_on)
     if staged:
         files = hooks.staged_recipe_files(registry)
         if not files:
@@ -217,22 +187,11 @@ def review_command(ctx: click.Context, base: str | None, fmt: str, fail_on: tupl
     """
     from cfgdiff import review
 
-    labeler = _project_labeler(".", fail_on)
+    labeler = project_labeler(".", fail_on)
     changes = review.changeset(review.review(base))
     _write_changes(changes, labeler, fmt, color, marker=review.MARKER)
     if fail_on:
         ctx.exit(1 if _labelled(changes, labeler, fail_on) else 0)
-
-
-def _project_labeler(start: str | os.PathLike, fail_on: tuple[str, ...]) -> Labeler:
-    """The project's label rules (``--fail-on`` checked against them), its impact modules loaded."""
-    from cfgdiff import impact
-    from cfgdiff.labels import Labeler
-
-    labeler = Labeler.for_project(start)
-    labeler.check(fail_on)
-    impact.load_project(start)
-    return labeler
 
 
 def _write_changes(changes: ChangeSet, labeler: Labeler, fmt: str, color: str, marker: str | None = None) -> None:
@@ -456,34 +415,14 @@ def diff_command(
     OLD and NEW are SOURCEs (see 'cfgdiff --help'). Exit code 0: same; 1: different
     (with --fail-on: a change carries one of the labels); 2: trouble.
     """
-    from cfgdiff import sources
-    from cfgdiff.diff import diff
-
     if stat and fmt != "text":
         raise click.UsageError("--stat prints text; leave out --format")
     if title and fmt != "markdown":
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
-    labeler = _project_labeler(".", fail_on)
-    result = labeler.annotate(diff(sources.read(old), sources.read(new), ignore=ignore, only=only, impact=not quiet))
-    if not quiet:
-        from cfgdiff import render
-
-        outcomes = None
-        if os.path.isdir(old) and os.path.isdir(new):  # two run directories: what each achieved heads the diff
-            from cfgdiff import runs
-
-            outcomes = [runs.read_outcome(old), runs.read_outcome(new)]  # sources.read refused a folder without config.txt
-        colored = use_color(color) and fmt == "text"
-        if stat:
-            text = render.render_stat(result, color=colored)
-        elif fmt == "markdown":
-            text = render.render_markdown(result, title=title, outcomes=outcomes)
-        elif fmt == "json":
-            text = render.render_json(result, outcomes=outcomes)
-        else:
-            text = render.render_text(result, color=colored, outcomes=outcomes)
-        click.echo(text, nl=False, color=colored)  # click strips colour codes off a pipe unless told
-    ctx.exit(1 if (labeler.fails(result, fail_on) if fail_on else result) else 0)
+    text, code = diff_report(old, new, fmt=fmt, stat=stat, quiet=quiet, ignore=ignore, only=only, title=title,
+                             fail_on=fail_on, color=color)
+    click.echo(text, nl=False, color=use_color(color) and fmt == "text")  # click strips colour codes off a pipe unless told
+    ctx.exit(code)
 
 
 @main.command("compare")
