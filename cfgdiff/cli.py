@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cfgdiff.console import USER_ERRORS, diff_report, error_line, project_labeler, use_color
+from cfgdiff.console import USER_ERRORS, diff_report, error_line, project_labeler, show_report, use_color
 from cfgdiff.errors import CfgdiffError
 
 if TYPE_CHECKING:  # imported by the commands that use them, not on every start
@@ -508,18 +508,7 @@ def show(source: str, textconv: bool, non_default: bool, figures: bool, color: s
             return
         click.echo(text, nl=False)
         return
-    if non_default:
-        from cfgdiff import blame
-
-        text = blame.format_non_default(sources.resolve(source))
-    else:
-        text = sources.canonical_text(source)
-    colored = use_color(color)
-    if colored:
-        from cfgdiff.render import highlight_canonical
-
-        text = highlight_canonical(text, color=True)
-    click.echo(text, nl=False, color=colored)
+    click.echo(show_report(source, non_default=non_default, color=color), nl=False, color=use_color(color))
 
 
 # -- where values came from: cfgdiff.provenance / blame ---------------------------------

@@ -1,11 +1,11 @@
 """The ``cfgdiff`` console script, and the parts of the command line that need no click.
 
-``cfgdiff OLD NEW`` with no options, the command typed most, runs from here without
-importing click: click's import is 9 of the 65 ms that comparing two 45,000-field files
-takes end to end. Every other command line goes to :data:`cfgdiff.cli.main`. Both ways
-print :func:`diff_report` and report errors with :func:`error_line`, so they write the
-same bytes and exit with the same code (``tests/test_console.py`` runs both on the same
-inputs).
+The commands typed most, ``cfgdiff OLD NEW`` and ``cfgdiff show SOURCE`` with no options,
+run from here without importing click: its import is 11 of the 65 ms that comparing two
+45,000-field files takes end to end. Every other command line goes to
+:data:`cfgdiff.cli.main`. Both ways print :func:`diff_report` or :func:`show_report` and
+report errors with :func:`error_line`, so they write the same bytes and exit with the
+same code (the tests run every plain command line both ways).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import codecs
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from cfgdiff.errors import CfgdiffError
@@ -43,22 +43,28 @@ def entry() -> None:
 
 def run(args: Sequence[str]) -> None:
     """Run the command line ``args`` (without the program name); exits with its exit code."""
-    if is_plain_diff(args):
-        sys.exit(_plain_diff(*args))
+    command = plain_command(args)
+    if command is not None:
+        sys.exit(_run_plain(command))
     from cfgdiff.cli import main
 
     main(list(args), prog_name="cfgdiff")
 
 
-def is_plain_diff(args: Sequence[str]) -> bool:
-    """Whether ``args`` are ``OLD NEW`` and nothing else, run here without click. Also
-    the streams must take any text: on one that claims to be ASCII, click writes UTF-8."""
-    return (
-        len(args) == 2
-        and args[0] not in COMMANDS
-        and not any(arg.startswith("-") for arg in args)
-        and not any(_is_ascii(stream) for stream in (sys.stdout, sys.stderr))
-    )
+def plain_command(args: Sequence[str]) -> Callable[[], tuple[str, int]] | None:
+    """What to run without click for the command line ``args`` (its output and exit code),
+    or None where click runs it.
+
+    The plain command lines are ``OLD NEW`` and ``show SOURCE``, without options, on
+    streams that take any text (on one that claims to be ASCII, click writes UTF-8).
+    """
+    if any(arg.startswith("-") for arg in args) or any(_is_ascii(stream) for stream in (sys.stdout, sys.stderr)):
+        return None
+    if len(args) == 2 and args[0] == "show":
+        return lambda: (show_report(args[1]), 0)
+    if len(args) == 2 and args[0] not in COMMANDS:
+        return lambda: diff_report(*args)
+    return None
 
 
 def _is_ascii(stream: Any) -> bool:
@@ -68,10 +74,10 @@ def _is_ascii(stream: Any) -> bool:
         return False
 
 
-def _plain_diff(old: str, new: str) -> int:
-    """Run ``cfgdiff diff OLD NEW`` as click would, without it; the exit code."""
+def _run_plain(command: Callable[[], tuple[str, int]]) -> int:
+    """Run a plain command as click would, without it; the exit code."""
     try:
-        text, code = diff_report(old, new)
+        text, code = command()
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:  # a reader that stopped early (| head): quiet, as click is
@@ -154,3 +160,21 @@ def diff_report(
     if fmt == "json":
         return render.render_json(result, outcomes=outcomes), code
     return render.render_text(result, color=colored, outcomes=outcomes), code
+
+
+def show_report(source: str, *, non_default: bool = False, color: str = "auto") -> str:
+    """What ``cfgdiff show SOURCE`` prints: its canonical text (with ``non_default``, only
+    the fields the code set), highlighted where ``color`` says."""
+    from cfgdiff import sources
+
+    if non_default:
+        from cfgdiff import blame
+
+        text = blame.format_non_default(sources.resolve(source))
+    else:
+        text = sources.canonical_text(source)
+    if use_color(color):
+        from cfgdiff.render import highlight_canonical
+
+        text = highlight_canonical(text, color=True)
+    return text

@@ -117,18 +117,18 @@ def cfgdiff(*args: str, stdin: str | None = None, **env: str) -> Result:
     """Run the command in-process (``stdin`` piped in, ``env`` set); stdout and stderr stay
     apart (click 8.2+). Anything but the command's own exit is a failure of the test.
 
-    A plain ``OLD NEW``, which the console script runs without click, is run that way too,
-    and must print the same and exit the same.
+    A plain command line (``OLD NEW``, ``show SOURCE``), which the console script runs
+    without click, is run that way too, and must print the same and exit the same.
     """
     runner = CliRunner()
     result = runner.invoke(main, list(args), input=stdin, env=env or None)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    if console.is_plain_diff(args):
+    if console.plain_command(args) is not None:
         with runner.isolation(input=stdin, env=env or None) as (out, err, _):
             with pytest.raises(SystemExit) as exit:
                 console.run(args)
             sys.stdout.flush(), sys.stderr.flush()
         assert (exit.value.code, out.getvalue().decode(), err.getvalue().decode()) == (
             result.exit_code, result.stdout, result.stderr
-        ), "the console script's plain diff differs from click's"
+        ), "the console script's plain command differs from click's"
     return result
