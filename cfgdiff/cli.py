@@ -1,9 +1,9 @@
 """The ``cfgdiff`` command line: a thin click layer over the library.
 
 ``cfgdiff OLD NEW`` is short for ``cfgdiff diff OLD NEW``; the console script
-(:mod:`cfgdiff.console`) runs that and ``show SOURCE``, without options, without click. Exit codes follow diff(1):
-0 same, 1 different, 2 trouble. Every expected failure is one line on stderr and exit
-code 2, never a traceback.
+(:mod:`cfgdiff.console`) runs that and ``show SOURCE``, without options, without click.
+Exit codes follow diff(1): 0 same, 1 different, 2 trouble. Every expected failure is one
+line on stderr and exit code 2, never a traceback.
 """
 
 from __future__ import annotations
