@@ -161,16 +161,19 @@ def golden_check(ctx: click.Context, recipes: tuple[str, ...], staged: bool, fmt
 @golden_group.command("update")
 @click.argument("recipes", nargs=-1)
 @click.option("--prune", is_flag=True, help="Also remove golden files whose recipe is gone.")
+@color_option
 @click.pass_context
-def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool) -> None:
-    """Rewrite the golden files of RECIPES (default: all) that differ, atomically."""
-    from cfgdiff import golden, render
+def golden_update(ctx: click.Context, recipes: tuple[str, ...], prune: bool, color: str) -> None:
+    """Rewrite the golden files of RECIPES (default: all) that differ, atomically; say
+    which, and count the labels of what changed, as 'golden check' does."""
+    from cfgdiff import golden
     from cfgdiff.registry import discover
 
     registry = discover()
     golden.require_project(registry)
+    labeler = project_labeler(registry.root, ())
     report = golden.update(registry, recipes, prune=prune)
-    click.echo(render.write_changes(golden.changeset(report)), nl=False)
+    _write_changes(golden.changeset(report), labeler, "text", color)
     ctx.exit(report.exit_code)
 
 

@@ -116,6 +116,15 @@ def test_update_reports_what_changed_and_leaves_the_rest(project):
     assert run("golden", "check").exit_code == 0
 
 
+def test_update_counts_the_labels_of_what_it_accepted_as_check_does(project):
+    root = project()
+    run("golden", "update")
+    edit_recipes(root, "base(dim=16)", "base(dim=32)")
+    assert run("golden", "check").output.splitlines()[-2] == "golden check: 1 differ, 2 match; labelled: 1 breaks-checkpoint"
+    result = run("golden", "update")
+    assert result.output.splitlines()[-1] == "golden update: 1 updated, 2 unchanged; labelled: 1 breaks-checkpoint"
+
+
 def test_check_and_update_of_named_recipes_only(project):
     root = project()
     assert run("golden", "update", "alpha").exit_code == 0
