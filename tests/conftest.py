@@ -125,10 +125,11 @@ def cfgdiff(*args: str, stdin: str | None = None, **env: str) -> Result:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     if console.plain_command(args) is not None:
         with runner.isolation(input=stdin, env=env or None) as (out, err, _):
-            with pytest.raises(SystemExit) as exit:
+            with pytest.raises(SystemExit) as exited:
                 console.run(args)
-            sys.stdout.flush(), sys.stderr.flush()
-        assert (exit.value.code, out.getvalue().decode(), err.getvalue().decode()) == (
+            sys.stdout.flush()
+            sys.stderr.flush()
+        assert (exited.value.code, out.getvalue().decode(), err.getvalue().decode()) == (
             result.exit_code, result.stdout, result.stderr
         ), "the console script's plain command differs from click's"
     return result
