@@ -204,7 +204,7 @@ def discover(start: str | os.PathLike = ".") -> Registry:
         modules, golden = BUILTIN_MODULES, settings.DEFAULT_GOLDEN_DIR
     else:
         settings.check(file, table)
-        root = Path(file).parent
+        root = pyproject.parent
         modules, golden = settings.recipe_modules(file, table), settings.golden_dir(file, table)
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))

@@ -25,9 +25,9 @@ from jax.sharding import NamedSharding, PartitionSpec
 from cfgdiff import canonical
 from cfgdiff.config import REQUIRED, Configurable, Required, build
 from cfgdiff.errors import CfgdiffError
+from cfgdiff.runs import read_records
 from cfgdiff.train import checkpoint as checkpoint_lib
 from cfgdiff.train import memory
-from cfgdiff.runs import read_records
 from cfgdiff.train import mesh as mesh_lib
 from cfgdiff.train import validate
 from cfgdiff.train.checkpoint import Checkpointer
