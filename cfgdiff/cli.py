@@ -425,7 +425,7 @@ def diff_command(
         raise click.UsageError("--title heads a markdown comment; add --format markdown")
     text, code = diff_report(old, new, fmt=fmt, stat=stat, quiet=quiet, ignore=ignore, only=only, title=title,
                              fail_on=fail_on, color=color)
-    click.echo(text, nl=False, color=use_color(color) and fmt == "text")  # click strips colour codes off a pipe unless told
+    click.echo(text, nl=False, color=True)  # coloured by diff_report where --color says: click must not strip it
     ctx.exit(code)
 
 
@@ -512,7 +512,7 @@ def show(source: str, textconv: bool, non_default: bool, figures: bool, color: s
             return
         click.echo(text, nl=False)
         return
-    click.echo(show_report(source, non_default=non_default, color=color), nl=False, color=use_color(color))
+    click.echo(show_report(source, non_default=non_default, color=color), nl=False, color=True)  # as diff_command
 
 
 # -- where values came from: cfgdiff.provenance / blame ---------------------------------
